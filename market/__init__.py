@@ -1,0 +1,1 @@
+"""The market: calendar and intervals, bids, signals, clearing runs and dispatch orders."""

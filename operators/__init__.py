@@ -1,0 +1,1 @@
+"""Participants: organisations, members and roles, API keys, sites, grid areas, demand zones, webhooks."""

@@ -1,0 +1,53 @@
+"""Who is acting: a portal user or an API key, always on behalf of one organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from operators.choices import MEMBER_ROLE_SCOPES, Scope
+from operators.models import ApiKey, Organisation
+
+
+@dataclass(frozen=True)
+class Actor:
+    organisation: Organisation
+    scopes: frozenset[str]
+    user: object | None = None
+    api_key: ApiKey | None = None
+
+    @property
+    def label(self) -> str:
+        if self.api_key is not None:
+            return f"api-key:{self.api_key.prefix}"
+        return f"user:{getattr(self.user, 'username', '?')}"
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.organisation.is_regulator
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def can_write(self) -> bool:
+        # Regulators oversee; they never change anything, whatever their scopes say.
+        return not self.is_regulator and self.can(Scope.TRADE)
+
+
+def actor_for_user(user) -> Actor | None:
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or not membership.organisation.is_active or not user.is_active:
+        return None
+    return Actor(
+        organisation=membership.organisation,
+        scopes=MEMBER_ROLE_SCOPES[membership.role],
+        user=user,
+    )
+
+
+def actor_for_api_key(api_key: ApiKey) -> Actor:
+    return Actor(organisation=api_key.organisation, scopes=frozenset(api_key.scopes), api_key=api_key)
+
+
+def system_actor_label() -> str:
+    return "system"

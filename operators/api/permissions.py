@@ -1,0 +1,41 @@
+"""Who may call what: every API request acts for one organisation, within its scopes."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from operators.actors import Actor, actor_for_user
+from operators.choices import Scope
+
+
+def request_actor(request) -> Actor | None:
+    cached = getattr(request, "_wattbit_actor", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    actor = getattr(user, "actor", None) or (
+        actor_for_user(user) if user and user.is_authenticated else None
+    )
+    request._wattbit_actor = actor
+    return actor
+
+
+class IsParticipant(BasePermission):
+    """Authenticated for an active organisation; reads need `read`, writes the view's scope.
+
+    Views name the scope their writes need in `write_scope` (default `trade`).
+    Regulators never write market data, but may manage their own keys and members.
+    """
+
+    message = "You do not have permission for this action."
+
+    def has_permission(self, request, view) -> bool:
+        actor = request_actor(request)
+        if actor is None:
+            return False
+        if request.method in SAFE_METHODS:
+            return actor.can(Scope.READ)
+        scope = getattr(view, "write_scope", Scope.TRADE)
+        if actor.is_regulator and scope != Scope.ADMIN:
+            return False
+        return actor.can(scope)

@@ -1,0 +1,25 @@
+"""Portal routes for participants."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from operators import views
+
+
+portal = [
+    path("", views.home, name="home"),
+    path("organisation/", views.organisation_detail, name="organisation"),
+    path("sites/", views.site_list, name="site-list"),
+    path("sites/new/", views.site_create, name="site-create"),
+    path("sites/<slug:code>/", views.site_edit, name="site-edit"),
+    path("api-keys/", views.api_key_list, name="api-keys"),
+    path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("webhooks/", views.webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/toggle/", views.webhook_toggle, name="webhook-toggle"),
+]
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include((portal, "portal"))),
+]

@@ -1,0 +1,52 @@
+"""Checks on participant data whose rules come from outside the exchange."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+
+def invoice_number_problem(value: str) -> str | None:
+    """Why a qualified-invoice registration number is invalid, or None if it is valid.
+
+    Format: "T" + a 13-digit corporate number whose first digit is a check digit
+    (National Tax Agency rule: 9 − (Σ Pn·Qn mod 9), Pn the n-th digit counted from the
+    right of the remaining 12, Qn = 1 for odd n and 2 for even n).
+    """
+    if len(value) != 14 or value[0] != "T" or not value[1:].isdigit():
+        return "Use T followed by 13 digits, e.g. T7000012050002."
+    digits = value[1:]
+    base = digits[1:]
+    weighted = sum(int(d) * (1 if n % 2 == 1 else 2) for n, d in enumerate(reversed(base), 1))
+    check = 9 - weighted % 9
+    if int(digits[0]) != check:
+        return f"The check digit does not match (expected {check} as the first digit)."
+    return None
+
+
+def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
+    """Why a webhook target is refused, or None. Blocks SSRF towards internal networks."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "Not a valid URL."
+    if parts.scheme not in ("https", "http"):
+        return "Use an https:// URL."
+    if parts.scheme != "https" and not allow_private:
+        return "Use an https:// URL."
+    if not parts.hostname:
+        return "The URL has no host."
+    if parts.username or parts.password:
+        return "Credentials in the URL are not allowed; verify our signature instead."
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return "The host name does not resolve."
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return "The host resolves to a private or reserved address, which is not allowed."
+    return None

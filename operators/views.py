@@ -1,0 +1,153 @@
+"""Portal pages for participants: organisation, sites, API keys, webhook endpoints."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aggregator.errors import Forbidden, InvalidInput, NotFound
+from operators import selectors, services
+from operators.actors import actor_for_user
+from operators.forms import ApiKeyForm, SiteForm, WebhookEndpointForm, apply_service_errors
+
+
+def portal_view(view):
+    """Logged in, a member of an active organisation; domain errors become 403/404 pages."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        actor = actor_for_user(request.user)
+        if actor is None:
+            raise PermissionDenied
+        request.actor = actor
+        try:
+            return view(request, *args, **kwargs)
+        except Forbidden as exc:
+            raise PermissionDenied(exc.detail) from exc
+        except NotFound as exc:
+            raise Http404(exc.detail) from exc
+
+    return wrapper
+
+
+@portal_view
+def home(request):
+    actor = request.actor
+    context = {
+        "organisation": actor.organisation,
+        "site_count": selectors.site_list(actor=actor).count(),
+        "key_count": selectors.api_key_list(actor=actor).filter(revoked_at__isnull=True).count(),
+        "webhook_count": selectors.webhook_endpoint_list(actor=actor).filter(is_active=True).count(),
+    }
+    return render(request, "operators/home.html", context)
+
+
+@portal_view
+def organisation_detail(request):
+    actor = request.actor
+    members = selectors.member_list(actor=actor).filter(organisation=actor.organisation)
+    return render(
+        request,
+        "operators/organisation.html",
+        {"organisation": actor.organisation, "members": members},
+    )
+
+
+@portal_view
+def site_list(request):
+    sites = selectors.site_list(actor=request.actor)
+    return render(request, "operators/site_list.html", {"sites": sites})
+
+
+@portal_view
+def site_create(request):
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.site_register(actor=request.actor, **form.service_fields())
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Site %(code)s registered.") % {"code": site.code})
+            return redirect("portal:site-list")
+    return render(request, "operators/site_form.html", {"form": form, "creating": True})
+
+
+@portal_view
+def site_edit(request, code: str):
+    site = get_object_or_404(selectors.site_list(actor=request.actor), code=code)
+    form = SiteForm(request.POST or None, initial=SiteForm.initial_for(site), editing=True)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        fields.pop("code", None)
+        try:
+            services.site_update(actor=request.actor, site=site, **fields)
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Site %(code)s saved.") % {"code": site.code})
+            return redirect("portal:site-list")
+    return render(request, "operators/site_form.html", {"form": form, "site": site})
+
+
+@portal_view
+def api_key_list(request):
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, new_key = services.api_key_create(actor=request.actor, **form.cleaned_data)
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            form = ApiKeyForm()
+    keys = selectors.api_key_list(actor=request.actor).order_by("-id")
+    return render(request, "operators/api_keys.html", {"form": form, "keys": keys, "new_key": new_key})
+
+
+@require_POST
+@portal_view
+def api_key_revoke(request, pk: int):
+    api_key = get_object_or_404(selectors.api_key_list(actor=request.actor), pk=pk)
+    services.api_key_revoke(actor=request.actor, api_key=api_key)
+    messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": api_key.prefix})
+    return redirect("portal:api-keys")
+
+
+@portal_view
+def webhook_list(request):
+    form = WebhookEndpointForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _endpoint, new_secret = services.webhook_endpoint_create(
+                actor=request.actor, **form.cleaned_data
+            )
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            form = WebhookEndpointForm()
+    endpoints = selectors.webhook_endpoint_list(actor=request.actor).order_by("-id")
+    return render(
+        request,
+        "operators/webhooks.html",
+        {"form": form, "endpoints": endpoints, "new_secret": new_secret},
+    )
+
+
+@require_POST
+@portal_view
+def webhook_toggle(request, pk: int):
+    endpoint = get_object_or_404(selectors.webhook_endpoint_list(actor=request.actor), pk=pk)
+    services.webhook_endpoint_update(
+        actor=request.actor, endpoint=endpoint, is_active=not endpoint.is_active
+    )
+    return redirect("portal:webhooks")

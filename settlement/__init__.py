@@ -1,0 +1,1 @@
+"""Settlement: meter data, interval settlement, the double-entry ledger, statements, reports."""
