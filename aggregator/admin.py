@@ -7,7 +7,15 @@ from aggregator.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["seq", "created_at", "code", "actor_label", "organisation", "object_type", "object_id"]
+    list_display = [
+        "seq",
+        "created_at",
+        "code",
+        "actor_label",
+        "organisation",
+        "object_type",
+        "object_id",
+    ]
     list_filter = ["code"]
     search_fields = ["code", "object_id", "actor_label"]
 

@@ -137,7 +137,10 @@ def audit_verify_chain(*, batch_size: int = 2000) -> ChainVerdict:
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
             return ChainVerdict(
-                False, checked, expected_seq, f"row #{expected_seq} is missing (next is #{event.seq})"
+                False,
+                checked,
+                expected_seq,
+                f"row #{expected_seq} is missing (next is #{event.seq})",
             )
         if event.prev_hash != expected_prev:
             return ChainVerdict(

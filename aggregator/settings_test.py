@@ -4,14 +4,17 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
-from aggregator.settings import *  # noqa: E402, F403
-from aggregator.settings import STORAGES  # noqa: E402
+from aggregator.settings import *  # noqa: F403
+from aggregator.settings import STORAGES
 
 # Unit tests run the pipeline in-process; the end-to-end test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 WEBHOOK_ALLOW_PRIVATE_TARGETS = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405

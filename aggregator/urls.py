@@ -9,6 +9,7 @@ from aggregator.api.problems import api_not_found, api_server_error
 
 api_v1 = [
     path("", include("operators.api.urls")),
+    path("", include("market.api.urls")),
 ]
 
 urlpatterns = [

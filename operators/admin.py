@@ -2,7 +2,15 @@
 
 from django.contrib import admin
 
-from operators.models import ApiKey, DemandZone, GridArea, Membership, Organisation, Site, WebhookEndpoint
+from operators.models import (
+    ApiKey,
+    DemandZone,
+    GridArea,
+    Membership,
+    Organisation,
+    Site,
+    WebhookEndpoint,
+)
 
 
 @admin.register(GridArea)
@@ -30,8 +38,25 @@ class MembershipAdmin(admin.ModelAdmin):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     # The hash is never shown or editable; keys are created through the service only.
-    list_display = ["prefix", "name", "organisation", "scopes", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["organisation", "name", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "name",
+        "organisation",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = [
+        "organisation",
+        "name",
+        "prefix",
+        "scopes",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     exclude = ["secret_sha256"]
 
     def has_add_permission(self, request) -> bool:
@@ -40,7 +65,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["code", "organisation", "area", "accelerator", "capacity_cu", "pue", "is_active"]
+    list_display = [
+        "code",
+        "organisation",
+        "area",
+        "accelerator",
+        "capacity_cu",
+        "pue",
+        "is_active",
+    ]
     list_filter = ["area", "accelerator"]
 
 

@@ -21,17 +21,27 @@ def apply_service_errors(form: forms.Form, error: InvalidInput) -> None:
 
 
 class SiteForm(forms.Form):
-    code = forms.SlugField(label=_("Site code"), max_length=40, help_text=_("Stable public id, e.g. hkd-ishikari-1"))
+    code = forms.SlugField(
+        label=_("Site code"), max_length=40, help_text=_("Stable public id, e.g. hkd-ishikari-1")
+    )
     name = forms.CharField(label=_("Name"), max_length=200)
-    area = forms.ModelChoiceField(label=_("Grid area"), queryset=GridArea.objects.all(), to_field_name="code")
-    prefecture = forms.ChoiceField(label=_("Prefecture"), choices=[(p, p.title()) for p in PREFECTURES])
+    area = forms.ModelChoiceField(
+        label=_("Grid area"), queryset=GridArea.objects.all(), to_field_name="code"
+    )
+    prefecture = forms.ChoiceField(
+        label=_("Prefecture"), choices=[(p, p.title()) for p in PREFECTURES]
+    )
     accelerator = forms.ChoiceField(label=_("Accelerator class"), choices=Accelerator.choices)
     capacity_cu = forms.IntegerField(label=_("Capacity (CU)"))
     cu_description = forms.CharField(label=_("What one CU is"), max_length=200, required=False)
-    kw_per_cu = forms.DecimalField(label=_("kW per CU at full load"), max_digits=8, decimal_places=4)
+    kw_per_cu = forms.DecimalField(
+        label=_("kW per CU at full load"), max_digits=8, decimal_places=4
+    )
     pue = forms.DecimalField(label=_("PUE"), max_digits=4, decimal_places=2)
     residency_tags = forms.MultipleChoiceField(
-        label=_("Residency tags"), choices=ResidencyTag.choices, required=False,
+        label=_("Residency tags"),
+        choices=ResidencyTag.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     grid_connection_cap_kw = forms.DecimalField(
@@ -43,7 +53,8 @@ class SiteForm(forms.Form):
         self.zones = list(DemandZone.objects.all())
         for zone in self.zones:
             self.fields[f"latency_{zone.code}"] = forms.IntegerField(
-                label=_("Latency to %(zone)s (ms)") % {"zone": zone.name_ja if self._ja() else zone.name_en},
+                label=_("Latency to %(zone)s (ms)")
+                % {"zone": zone.name_ja if self._ja() else zone.name_en},
                 required=False,
                 min_value=0,
                 max_value=1000,
@@ -94,7 +105,9 @@ class SiteForm(forms.Form):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     scopes = forms.MultipleChoiceField(
-        label=_("Scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("Scopes"),
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
         initial=[Scope.READ],
     )
 

@@ -99,7 +99,9 @@ class Membership(models.Model):
 class ApiKey(models.Model):
     """A machine credential. Only a SHA-256 of the secret is stored; the key is shown once."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_keys")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     # The visible, non-secret part: "wb_" + 8 characters, enough to tell keys apart in logs.
     prefix = models.CharField(max_length=16, unique=True)

@@ -5,7 +5,6 @@ from django.urls import include, path
 
 from operators import views
 
-
 portal = [
     path("", views.home, name="home"),
     path("organisation/", views.organisation_detail, name="organisation"),

@@ -83,9 +83,8 @@ def _clean_organisation(data: dict[str, Any], errors: dict[str, list[str]]) -> N
         else:
             data["roles"] = sorted(set(roles))
     number = data.get("invoice_registration_number")
-    if number:
-        if problem := invoice_number_problem(number):
-            errors.setdefault("invoice_registration_number", []).append(problem)
+    if number and (problem := invoice_number_problem(number)):
+        errors.setdefault("invoice_registration_number", []).append(problem)
     email = data.get("contact_email")
     if email:
         try:
@@ -144,7 +143,9 @@ def _org_snapshot(org: Organisation) -> dict[str, Any]:
 
 
 @transaction.atomic
-def organisation_update(*, actor: Actor, organisation: Organisation, **changes: Any) -> Organisation:
+def organisation_update(
+    *, actor: Actor, organisation: Organisation, **changes: Any
+) -> Organisation:
     _require(actor, Scope.ADMIN)
     if organisation.pk != actor.organisation.pk:
         raise NotFound("No such organisation.")
@@ -219,7 +220,9 @@ def member_change_role(*, actor: Actor, membership: Membership, role: str) -> Me
     if membership.organisation_id != actor.organisation.pk:
         raise NotFound("No such member.")
     if role not in MemberRole.values:
-        raise InvalidInput.from_errors({"role": [f"Choose one of: {', '.join(MemberRole.values)}."]})
+        raise InvalidInput.from_errors(
+            {"role": [f"Choose one of: {', '.join(MemberRole.values)}."]}
+        )
     if membership.role == MemberRole.ADMIN and role != MemberRole.ADMIN:
         admins = Membership.objects.filter(
             organisation=membership.organisation, role=MemberRole.ADMIN, user__is_active=True
@@ -338,7 +341,9 @@ def _clean_site(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str,
         elif field in ("code", "name") and not str(value or "").strip():
             err(field, "This field may not be blank.")
         elif field == "area":
-            area = value if isinstance(value, GridArea) else GridArea.objects.filter(pk=value).first()
+            area = (
+                value if isinstance(value, GridArea) else GridArea.objects.filter(pk=value).first()
+            )
             if area is None:
                 err(field, f"Unknown grid area '{value}'.")
             clean[field] = area
@@ -396,7 +401,7 @@ def _clean_latency(value: Any, err) -> dict[str, int]:
         elif isinstance(ms, bool) or not isinstance(ms, int | float) or not 0 <= ms <= 1000:
             err("latency_ms", f"Latency to '{zone}' must be a number of milliseconds, 0–1000.")
         else:
-            clean[zone] = int(round(ms))
+            clean[zone] = round(ms)
     return clean
 
 
@@ -416,7 +421,16 @@ def _require_provider(actor: Actor) -> None:
 def site_register(*, actor: Actor, **fields: Any) -> Site:
     _require_provider(actor)
     errors: dict[str, list[str]] = {}
-    required = ("code", "name", "area", "prefecture", "accelerator", "capacity_cu", "kw_per_cu", "pue")
+    required = (
+        "code",
+        "name",
+        "area",
+        "prefecture",
+        "accelerator",
+        "capacity_cu",
+        "kw_per_cu",
+        "pue",
+    )
     for field in required:
         if fields.get(field) in (None, ""):
             errors.setdefault(field, []).append("This field is required.")
@@ -490,7 +504,11 @@ def webhook_endpoint_update(
         raise InvalidInput.from_errors({f: ["This field cannot be changed."] for f in unknown})
     if "url" in changes:
         _check_webhook_url(changes["url"])
-    before = {"url": endpoint.url, "description": endpoint.description, "is_active": endpoint.is_active}
+    before = {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "is_active": endpoint.is_active,
+    }
     for field, value in changes.items():
         setattr(endpoint, field, value)
     endpoint.save()

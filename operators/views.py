@@ -45,7 +45,9 @@ def home(request):
         "organisation": actor.organisation,
         "site_count": selectors.site_list(actor=actor).count(),
         "key_count": selectors.api_key_list(actor=actor).filter(revoked_at__isnull=True).count(),
-        "webhook_count": selectors.webhook_endpoint_list(actor=actor).filter(is_active=True).count(),
+        "webhook_count": selectors.webhook_endpoint_list(actor=actor)
+        .filter(is_active=True)
+        .count(),
     }
     return render(request, "operators/home.html", context)
 
@@ -104,13 +106,15 @@ def api_key_list(request):
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:
-            api_key, new_key = services.api_key_create(actor=request.actor, **form.cleaned_data)
+            _api_key, new_key = services.api_key_create(actor=request.actor, **form.cleaned_data)
         except InvalidInput as exc:
             apply_service_errors(form, exc)
         else:
             form = ApiKeyForm()
     keys = selectors.api_key_list(actor=request.actor).order_by("-id")
-    return render(request, "operators/api_keys.html", {"form": form, "keys": keys, "new_key": new_key})
+    return render(
+        request, "operators/api_keys.html", {"form": form, "keys": keys, "new_key": new_key}
+    )
 
 
 @require_POST

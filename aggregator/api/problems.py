@@ -104,7 +104,9 @@ def problem_exception_handler(exc, context):
     else:
         errors = None
         detail = str(exc.detail) if hasattr(exc, "detail") else title
-    headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    headers = {
+        k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")
+    }
     return _response(
         problem(
             status_code=response.status_code,

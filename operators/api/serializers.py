@@ -5,7 +5,15 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from operators.choices import MemberRole, OrganisationRole, Scope
-from operators.models import ApiKey, DemandZone, GridArea, Membership, Organisation, Site, WebhookEndpoint
+from operators.models import (
+    ApiKey,
+    DemandZone,
+    GridArea,
+    Membership,
+    Organisation,
+    Site,
+    WebhookEndpoint,
+)
 
 
 class GridAreaSerializer(serializers.ModelSerializer):

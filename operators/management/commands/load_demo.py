@@ -36,7 +36,7 @@ class Command(BaseCommand):
         keys_file.write_text("".join(f"{slug} {key}\n" for slug, key in sorted(keys.items())))
         keys_file.chmod(0o600)
         self.stdout.write(f"demo data: {created} object(s) created (0 means it was already loaded)")
-        self.stdout.write("demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for slug, _ja, _en, roles, _inv, username in demo.ORGANISATIONS:
             self.stdout.write(f"  {username:<16} {slug:<20} {', '.join(roles)}")
         self.stdout.write("demo API keys (header  Authorization: Api-Key <key>):")
@@ -86,9 +86,11 @@ class Command(BaseCommand):
             if key and api_key_authenticate(key) is not None:
                 keys[slug] = key
                 continue
-            admin = Membership.objects.select_related("organisation", "user").filter(
-                organisation__slug=slug, role=MemberRole.ADMIN
-            ).first()
+            admin = (
+                Membership.objects.select_related("organisation", "user")
+                .filter(organisation__slug=slug, role=MemberRole.ADMIN)
+                .first()
+            )
             actor = Actor(admin.organisation, MEMBER_ROLE_SCOPES[MemberRole.ADMIN], user=admin.user)
             # Regulators only ever read.
             scopes = [Scope.READ] if admin.organisation.is_regulator else [Scope.READ, Scope.TRADE]
@@ -102,9 +104,11 @@ class Command(BaseCommand):
         for org_slug, code, name, area, pref, accel, cu, kw, pue, residency, latency in demo.SITES:
             if Site.objects.filter(code=code).exists():
                 continue
-            admin = Membership.objects.select_related("organisation", "user").filter(
-                organisation__slug=org_slug, role=MemberRole.ADMIN
-            ).first()
+            admin = (
+                Membership.objects.select_related("organisation", "user")
+                .filter(organisation__slug=org_slug, role=MemberRole.ADMIN)
+                .first()
+            )
             actor = Actor(admin.organisation, MEMBER_ROLE_SCOPES[MemberRole.ADMIN], user=admin.user)
             services.site_register(
                 actor=actor,

@@ -1,0 +1,3 @@
+"""Routes of the market API under /api/v1/."""
+
+urlpatterns: list = []
