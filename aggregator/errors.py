@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     status = 400
@@ -24,7 +26,7 @@ class InvalidInput(DomainError):
     @classmethod
     def from_errors(cls, errors: dict[str, list[str]]) -> InvalidInput:
         fields = ", ".join(sorted(errors))
-        return cls(f"Please correct: {fields}.", errors=errors)
+        return cls(_("Please correct: %(fields)s.") % {"fields": fields}, errors=errors)
 
 
 class Forbidden(DomainError):

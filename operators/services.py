@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aggregator.audit import audit_record
 from aggregator.errors import Forbidden, InvalidInput, NotFound
@@ -53,7 +54,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def _require(actor: Actor, scope: str) -> None:
     if not actor.can(scope):
-        raise Forbidden(f"This action needs the '{scope}' permission.")
+        raise Forbidden(_("This action needs the '%(scope)s' permission.") % {"scope": scope})
 
 
 def _audit(actor: Actor | None, code: str, obj: Any, payload: dict, organisation=None) -> None:
@@ -78,7 +79,8 @@ def _clean_organisation(data: dict[str, Any], errors: dict[str, list[str]]) -> N
             errors.setdefault("roles", []).append("Give at least one role.")
         elif unknown := sorted(set(map(str, roles)) - valid):
             errors.setdefault("roles", []).append(
-                f"Unknown role(s): {', '.join(unknown)}. Choose from {', '.join(sorted(valid))}."
+                _("Unknown role(s): %(roles)s. Choose from %(valid)s.")
+                % {"roles": ", ".join(unknown), "valid": ", ".join(sorted(valid))}
             )
         else:
             data["roles"] = sorted(set(roles))
@@ -130,7 +132,9 @@ def organisation_create(
     errors: dict[str, list[str]] = {}
     _clean_organisation(data, errors)
     if Organisation.objects.filter(slug=slug).exists():
-        errors.setdefault("slug", []).append(f"An organisation '{slug}' already exists.")
+        errors.setdefault("slug", []).append(
+            _("An organisation '%(slug)s' already exists.") % {"slug": slug}
+        )
     if errors:
         raise InvalidInput.from_errors(errors)
     org = Organisation.objects.create(slug=slug, contact_phone=contact_phone, **data)
@@ -151,7 +155,7 @@ def organisation_update(
         raise NotFound("No such organisation.")
     unknown = set(changes) - set(ORGANISATION_EDITABLE)
     if unknown:
-        raise InvalidInput.from_errors({f: ["This field cannot be changed."] for f in unknown})
+        raise InvalidInput.from_errors({f: [_("This field cannot be changed.")] for f in unknown})
     errors: dict[str, list[str]] = {}
     _clean_organisation(changes, errors)
     if errors:
@@ -189,13 +193,13 @@ def member_add(
     user_model = get_user_model()
     errors: dict[str, list[str]] = {}
     if role not in MemberRole.values:
-        errors["role"] = [f"Choose one of: {', '.join(MemberRole.values)}."]
+        errors["role"] = [_("Choose one of: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}]
     if not username or user_model.objects.filter(username=username).exists():
-        errors["username"] = ["This user name is taken." if username else "Required."]
+        errors["username"] = [_("This user name is taken.") if username else _("Required.")]
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = ["Enter a valid e-mail address."]
+        errors["email"] = [_("Enter a valid e-mail address.")]
     try:
         validate_password(password, user_model(username=username, email=email))
     except ValidationError as exc:
@@ -221,14 +225,16 @@ def member_change_role(*, actor: Actor, membership: Membership, role: str) -> Me
         raise NotFound("No such member.")
     if role not in MemberRole.values:
         raise InvalidInput.from_errors(
-            {"role": [f"Choose one of: {', '.join(MemberRole.values)}."]}
+            {"role": [_("Choose one of: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}]}
         )
     if membership.role == MemberRole.ADMIN and role != MemberRole.ADMIN:
         admins = Membership.objects.filter(
             organisation=membership.organisation, role=MemberRole.ADMIN, user__is_active=True
         ).count()
         if admins <= 1:
-            raise InvalidInput.from_errors({"role": ["An organisation keeps at least one admin."]})
+            raise InvalidInput.from_errors(
+                {"role": [_("An organisation keeps at least one admin.")]}
+            )
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -245,11 +251,11 @@ def api_key_create(*, actor: Actor, name: str, scopes: list[str]) -> tuple[ApiKe
     _require(actor, Scope.ADMIN)
     errors: dict[str, list[str]] = {}
     if not name or not name.strip():
-        errors["name"] = ["Give the key a name so you can recognise it later."]
+        errors["name"] = [_("Give the key a name so you can recognise it later.")]
     if not scopes:
-        errors["scopes"] = ["Give at least one scope."]
+        errors["scopes"] = [_("Give at least one scope.")]
     elif unknown := sorted(set(scopes) - set(Scope.values)):
-        errors["scopes"] = [f"Unknown scope(s): {', '.join(unknown)}."]
+        errors["scopes"] = [_("Unknown scope(s): %(scopes)s.") % {"scopes": ", ".join(unknown)}]
     if errors:
         raise InvalidInput.from_errors(errors)
     prefix, key = new_api_key()
@@ -287,7 +293,7 @@ def api_key_authenticate(key: str) -> ApiKey | None:
     parts = split_api_key(key)
     if parts is None:
         return None
-    prefix, _ = parts
+    prefix = parts[0]
     api_key = (
         ApiKey.objects.select_related("organisation")
         .filter(prefix=prefix, revoked_at__isnull=True, organisation__is_active=True)
@@ -337,50 +343,54 @@ def _clean_site(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str,
 
     for field, value in data.items():
         if field not in SITE_FIELDS:
-            err(field, "Unknown field.")
+            err(field, _("Unknown field."))
         elif field in ("code", "name") and not str(value or "").strip():
-            err(field, "This field may not be blank.")
+            err(field, _("This field may not be blank."))
         elif field == "area":
             area = (
                 value if isinstance(value, GridArea) else GridArea.objects.filter(pk=value).first()
             )
             if area is None:
-                err(field, f"Unknown grid area '{value}'.")
+                err(field, _("Unknown grid area '%(area)s'.") % {"area": value})
             clean[field] = area
             continue
         elif field == "prefecture" and value not in PREFECTURES:
-            err(field, f"Unknown prefecture '{value}'; use the romanised name, e.g. 'chiba'.")
+            err(
+                field,
+                _("Unknown prefecture '%(value)s'; use the romanised name, e.g. 'chiba'.")
+                % {"value": value},
+            )
         elif field == "accelerator" and value not in Accelerator.values:
-            err(field, f"Unknown accelerator class '{value}'.")
+            err(field, _("Unknown accelerator class '%(value)s'.") % {"value": value})
         elif field == "capacity_cu" and (not isinstance(value, int) or value < 1):
-            err(field, "Capacity must be a whole number of compute units, at least 1.")
+            err(field, _("Capacity must be a whole number of compute units, at least 1."))
         elif field == "kw_per_cu":
             number = _decimal(value)
             if number is None or number <= 0:
-                err(field, "kW per compute unit must be greater than 0.")
+                err(field, _("kW per compute unit must be greater than 0."))
             elif number > 100:
-                err(field, "kW per compute unit above 100 is not plausible; check the unit.")
+                err(field, _("kW per compute unit above 100 is not plausible; check the unit."))
             clean[field] = number
             continue
         elif field == "pue":
             number = _decimal(value)
             if number is None or number < 1:
-                err(field, "PUE must be at least 1.0 (facility energy ≥ IT energy).")
+                err(field, _("PUE must be at least 1.0 (facility energy ≥ IT energy)."))
             elif number > 3:
-                err(field, "PUE above 3.0 is not plausible; check the value.")
+                err(field, _("PUE above 3.0 is not plausible; check the value."))
             clean[field] = number
             continue
         elif field == "grid_connection_cap_kw" and value is not None:
             number = _decimal(value)
             if number is None or number <= 0:
-                err(field, "The grid-connection cap must be greater than 0 kW, or empty.")
+                err(field, _("The grid-connection cap must be greater than 0 kW, or empty."))
             clean[field] = number
             continue
         elif field == "residency_tags":
             if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                err(field, "Give a list of tags.")
+                err(field, _("Give a list of tags."))
             elif unknown := sorted(set(value) - set(ResidencyTag.values)):
-                err(field, f"Unknown residency tag(s): {', '.join(unknown)}.")
+                err(field, _("Unknown residency tag(s): %(tags)s.") % {"tags": ", ".join(unknown)})
             else:
                 value = sorted(set(value))
         elif field == "latency_ms":
@@ -391,15 +401,23 @@ def _clean_site(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str,
 
 def _clean_latency(value: Any, err) -> dict[str, int]:
     if not isinstance(value, dict):
-        err("latency_ms", "Give latencies as {zone: milliseconds}.")
+        err("latency_ms", _("Give latencies as {zone: milliseconds}."))
         return {}
     known = set(DemandZone.objects.values_list("code", flat=True))
     clean: dict[str, int] = {}
     for zone, ms in sorted(value.items()):
         if zone not in known:
-            err("latency_ms", f"Unknown demand zone '{zone}'. Known: {', '.join(sorted(known))}.")
+            err(
+                "latency_ms",
+                _("Unknown demand zone '%(zone)s'. Known: %(known)s.")
+                % {"zone": zone, "known": ", ".join(sorted(known))},
+            )
         elif isinstance(ms, bool) or not isinstance(ms, int | float) or not 0 <= ms <= 1000:
-            err("latency_ms", f"Latency to '{zone}' must be a number of milliseconds, 0–1000.")
+            err(
+                "latency_ms",
+                _("Latency to '%(zone)s' must be a number of milliseconds, 0–1000.")
+                % {"zone": zone},
+            )
         else:
             clean[zone] = round(ms)
     return clean
@@ -436,7 +454,9 @@ def site_register(*, actor: Actor, **fields: Any) -> Site:
             errors.setdefault(field, []).append("This field is required.")
     clean = _clean_site({k: v for k, v in fields.items() if v is not None}, errors)
     if fields.get("code") and Site.objects.filter(code=fields["code"]).exists():
-        errors.setdefault("code", []).append(f"A site with code '{fields['code']}' already exists.")
+        errors.setdefault("code", []).append(
+            _("A site with code '%(code)s' already exists.") % {"code": fields["code"]}
+        )
     if errors:
         raise InvalidInput.from_errors(errors)
     site = Site.objects.create(organisation=actor.organisation, **clean)
@@ -451,7 +471,7 @@ def site_update(*, actor: Actor, site: Site, **changes: Any) -> Site:
         raise NotFound("No such site.")
     errors: dict[str, list[str]] = {}
     if "code" in changes and changes["code"] != site.code:
-        errors["code"] = ["A site's code cannot change: bids and results refer to it."]
+        errors["code"] = [_("A site's code cannot change: bids and results refer to it.")]
     clean = _clean_site(changes, errors)
     if errors:
         raise InvalidInput.from_errors(errors)
@@ -501,7 +521,7 @@ def webhook_endpoint_update(
         raise NotFound("No such webhook endpoint.")
     unknown = set(changes) - {"url", "description", "is_active"}
     if unknown:
-        raise InvalidInput.from_errors({f: ["This field cannot be changed."] for f in unknown})
+        raise InvalidInput.from_errors({f: [_("This field cannot be changed.")] for f in unknown})
     if "url" in changes:
         _check_webhook_url(changes["url"])
     before = {

@@ -6,6 +6,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
+
 
 def invoice_number_problem(value: str) -> str | None:
     """Why a qualified-invoice registration number is invalid, or None if it is valid.
@@ -15,13 +17,15 @@ def invoice_number_problem(value: str) -> str | None:
     right of the remaining 12, Qn = 1 for odd n and 2 for even n).
     """
     if len(value) != 14 or value[0] != "T" or not value[1:].isdigit():
-        return "Use T followed by 13 digits, e.g. T7000012050002."
+        return _("Use T followed by 13 digits, e.g. T7000012050002.")
     digits = value[1:]
     base = digits[1:]
     weighted = sum(int(d) * (1 if n % 2 == 1 else 2) for n, d in enumerate(reversed(base), 1))
     check = 9 - weighted % 9
     if int(digits[0]) != check:
-        return f"The check digit does not match (expected {check} as the first digit)."
+        return _("The check digit does not match (expected %(check)s as the first digit).") % {
+            "check": check
+        }
     return None
 
 
@@ -30,23 +34,23 @@ def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "Not a valid URL."
+        return _("Not a valid URL.")
     if parts.scheme not in ("https", "http"):
-        return "Use an https:// URL."
+        return _("Use an https:// URL.")
     if parts.scheme != "https" and not allow_private:
-        return "Use an https:// URL."
+        return _("Use an https:// URL.")
     if not parts.hostname:
-        return "The URL has no host."
+        return _("The URL has no host.")
     if parts.username or parts.password:
-        return "Credentials in the URL are not allowed; verify our signature instead."
+        return _("Credentials in the URL are not allowed; verify our signature instead.")
     if allow_private:
         return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        return "The host name does not resolve."
+        return _("The host name does not resolve.")
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
-            return "The host resolves to a private or reserved address, which is not allowed."
+            return _("The host resolves to a private or reserved address, which is not allowed.")
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -34,13 +35,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        keyword, _, key = header.partition(" ")
+        keyword, _sep, key = header.partition(" ")
         if keyword != self.keyword:
             return None
         api_key = api_key_authenticate(key.strip())
         if api_key is None:
             # Same answer for unknown, malformed and revoked keys: nothing to probe.
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         return ApiKeyPrincipal(actor_for_api_key(api_key)), api_key
 
     def authenticate_header(self, request) -> str:
