@@ -1,0 +1,162 @@
+"""The *stay* and *greedy* baselines of SCENARIO_FORMAT.md, on the same input and formula."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from aggregator.engine.feasibility import Indexed, pair_masks, static_pairs
+from aggregator.engine.model import energy_unit_cost, eo_area
+from aggregator.engine.snapshot import Snapshot
+from aggregator.engine.welfare import Allocation, area_load_kwh, merit_order_energy, welfare
+
+_EPS = 1e-9
+
+
+def _priority(snap: Snapshot, idx: Indexed) -> list[int]:
+    """Highest limit price first, ties by workload id (workloads are already id-sorted)."""
+    top = idx.limit.max(axis=1) if snap.n_intervals else np.zeros(len(snap.workloads))
+    return sorted(range(len(snap.workloads)), key=lambda i: (-top[i], i))
+
+
+def _whole(cu: float, unit: float) -> float:
+    return math.floor(cu / unit + _EPS) * unit
+
+
+def stay_home_sites(snap: Snapshot, idx: Indexed, ok: np.ndarray) -> np.ndarray:
+    """home_site, or the feasible site with the lowest latency to the zone (ties by id)."""
+    homes = idx.home.copy()
+    for i, w in enumerate(snap.workloads):
+        if homes[i] >= 0:
+            continue
+        candidates = np.nonzero(ok[i])[0]
+        if len(candidates):
+            lat = [
+                snap.sites[c].latency_ms.get(w.zone, math.inf) if w.zone else 0.0
+                for c in candidates
+            ]
+            homes[i] = candidates[int(np.argmin(lat))]  # argmin keeps the first (lowest id)
+    return homes
+
+
+def _area_room(snap: Snapshot) -> np.ndarray:
+    return np.array([a.cap_kw for a in snap.areas]).reshape(len(snap.areas), -1) * snap.hours
+
+
+def stay(snap: Snapshot, idx: Indexed) -> Allocation:
+    """Each workload at its home site, as early as it may, on grid energy, whatever the price."""
+    ok = static_pairs(pair_masks(snap, idx))
+    homes = stay_home_sites(snap, idx, ok)
+    cap_left = idx.offer_cu.copy()
+    area_left = _area_room(snap)
+    out: list[tuple[int, int, int, float]] = []
+    for i in _priority(snap, idx):
+        site = homes[i]
+        if site < 0 or not ok[i, site]:
+            continue
+        area, kwh = idx.site_area[site], idx.site_kwh_per_cu[site]
+        left = idx.remaining[i]
+        for t in range(snap.n_intervals):
+            if left <= _EPS:
+                break
+            room = min(idx.rate_cap[i, t], cap_left[site, t], left)
+            if kwh > 0:
+                room = min(room, area_left[area, t] / kwh)
+            take = _whole(room, idx.unit[i])
+            if take <= _EPS:
+                continue
+            cap_left[site, t] -= take
+            area_left[area, t] -= take * kwh
+            left -= take
+            out.append((i, site, t, take))
+    return _allocation(snap, idx, out, use_offers=False)
+
+
+def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
+    """Interval by interval, highest limit first, cheapest all-in feasible site while ≤ limit."""
+    ok = static_pairs(pair_masks(snap, idx))
+    grid_cost, offer_cost = energy_unit_cost(snap)
+    offer_area = eo_area(snap, np.arange(len(snap.energy_offers)))
+    offer_left = np.array([o.kwh for o in snap.energy_offers]).reshape(-1, snap.n_intervals)
+    cap_left = idx.offer_cu.copy()
+    area_left = _area_room(snap)
+    left = idx.remaining.copy()
+    order = _priority(snap, idx)
+    sites_of = [np.nonzero(ok[i])[0] for i in range(len(snap.workloads))]
+    out: list[tuple[int, int, int, float]] = []
+    for t in range(snap.n_intervals):
+        # Offers of each area, cheapest first, that beat the grid this interval.
+        tiers = {a: [] for a in range(len(snap.areas))}
+        for o in np.lexsort((np.arange(len(offer_area)), offer_cost[:, t])):
+            if offer_cost[o, t] < grid_cost[offer_area[o], t]:
+                tiers[offer_area[o]].append(o)
+
+        def marginal(a: int) -> tuple[float, int]:
+            for o in tiers[a]:
+                if offer_left[o, t] > _EPS:
+                    return offer_cost[o, t], o
+            return grid_cost[a, t], -1
+
+        for i in order:
+            need = min(idx.rate_cap[i, t], left[i])
+            unit = idx.unit[i]
+            skip: set[int] = set()
+            while need >= unit - _EPS:
+                best = None
+                for site in sites_of[i]:
+                    if site in skip or cap_left[site, t] < unit - _EPS:
+                        continue
+                    price, tier = marginal(idx.site_area[site])
+                    kwh = idx.site_kwh_per_cu[site]
+                    cost = idx.offer_price[site, t] + price * kwh / snap.hours
+                    if best is None or cost < best[0] - 1e-12:
+                        best = (cost, site, tier, kwh)
+                if best is None or best[0] > idx.limit[i, t] + 1e-9:
+                    break
+                _, site, tier, kwh = best
+                area = idx.site_area[site]
+                room = min(need, cap_left[site, t])
+                if kwh > 0:
+                    room = min(room, area_left[area, t] / kwh)
+                    if tier >= 0:  # at most the cheap tier, but at least one whole unit
+                        room = min(room, max(offer_left[tier, t] / kwh, unit))
+                take = _whole(room, unit)
+                if take <= _EPS:
+                    skip.add(site)
+                    continue
+                cap_left[site, t] -= take
+                area_left[area, t] -= take * kwh
+                need -= take
+                left[i] -= take
+                _use_energy(tiers[area], offer_left, t, take * kwh)
+                out.append((i, site, t, take))
+    return _allocation(snap, idx, out, use_offers=True)
+
+
+def _use_energy(tier: list[int], offer_left: np.ndarray, t: int, kwh: float) -> None:
+    for o in tier:
+        used = min(offer_left[o, t], kwh)
+        offer_left[o, t] -= used
+        kwh -= used
+        if kwh <= _EPS:
+            return
+
+
+def _allocation(snap, idx, rows, *, use_offers: bool) -> Allocation:
+    merged: dict[tuple[int, int, int], float] = {}
+    for i, s, t, cu in rows:
+        merged[(i, s, t)] = merged.get((i, s, t), 0.0) + cu
+    keys = sorted(merged)
+    j = np.array([k[0] for k in keys], dtype=np.int64)
+    s = np.array([k[1] for k in keys], dtype=np.int64)
+    t = np.array([k[2] for k in keys], dtype=np.int64)
+    cu = np.array([merged[k] for k in keys], dtype=np.float64)
+    load = area_load_kwh(snap, idx, j, s, t, cu)
+    offer_kwh, grid_kwh = merit_order_energy(snap, load, use_offers=use_offers)
+    return Allocation(j, s, t, cu, offer_kwh, grid_kwh)
+
+
+def baseline_welfare(snap: Snapshot, idx: Indexed, name: str) -> tuple[Allocation, float]:
+    alloc = {"stay": stay, "greedy": greedy}[name](snap, idx)
+    return alloc, welfare(snap, idx, alloc)

@@ -1,0 +1,35 @@
+"""Canonical JSON bytes (sorted keys, compact, UTF-8) and the fixed rounding of results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+# Fixed decimals of the result contract (SCENARIO_FORMAT.md): CU 6, kWh 3, prices 4, JPY 2.
+CU_DECIMALS = 6
+KWH_DECIMALS = 3
+PRICE_DECIMALS = 4
+JPY_DECIMALS = 2
+
+
+def rounded(value: float, decimals: int) -> float:
+    """Round half-even to `decimals` and normalise -0.0, so equal numbers print equal bytes."""
+    out = round(float(value), decimals)
+    return 0.0 if out == 0 else out
+
+
+def canonical_json_bytes(document: Any) -> bytes:
+    """The one serialisation used for hashing and for result files."""
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def sha256_hex(document: Any) -> str:
+    return hashlib.sha256(canonical_json_bytes(document)).hexdigest()
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

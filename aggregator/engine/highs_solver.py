@@ -1,0 +1,126 @@
+"""Solve a `Model` with HiGHS through highspy (correct duals), single-threaded and pinned."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from aggregator.engine.model import Model
+
+# Fixed options: one thread, fixed seed, so a snapshot always gives the same vertex and duals.
+_BASE_OPTIONS = {
+    "output_flag": False,
+    "threads": 1,
+    "random_seed": 0,
+    "mip_rel_gap": 1e-5,
+    "primal_feasibility_tolerance": 1e-9,
+    "dual_feasibility_tolerance": 1e-9,
+}
+
+
+@dataclass
+class Solution:
+    status: str  # "optimal" | "feasible" | "infeasible" | "time_limit" | …
+    values: np.ndarray
+    row_dual: np.ndarray  # HiGHS convention for min: d(objective)/d(row bound)
+    objective: float
+    solve_s: float
+    mip_gap: float | None
+    solver: str
+    highs: highspy.Highs | None = None
+
+
+def _new_highs(options: dict) -> highspy.Highs:
+    h = highspy.Highs()
+    for key, value in {**_BASE_OPTIONS, **options}.items():
+        h.setOptionValue(key, value)
+    return h
+
+
+def _pass(h: highspy.Highs, model: Model, integer: bool) -> None:
+    a = model.matrix
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_col
+    lp.num_row_ = model.n_row
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = model.col_lo
+    lp.col_upper_ = model.col_hi
+    lp.row_lower_ = model.row_lo
+    lp.row_upper_ = model.row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    if integer and model.integer.any():
+        kinds = np.where(
+            model.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        )
+        lp.integrality_ = list(kinds)
+    h.passModel(lp)
+
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kModelEmpty: "optimal",
+}
+
+
+def solve(
+    model: Model,
+    *,
+    integer: bool = False,
+    options: dict | None = None,
+    start: np.ndarray | None = None,
+) -> Solution:
+    """Solve once. LP: dual simplex by default (certified duals). MIP: branch and cut."""
+    h = _new_highs(options or {})
+    _pass(h, model, integer)
+    if start is not None:
+        h.setSolution(model.n_col, np.arange(model.n_col, dtype=np.int32), start)
+    started = time.perf_counter()
+    h.run()
+    solve_s = time.perf_counter() - started
+    status = _STATUS.get(h.getModelStatus(), str(h.getModelStatus()))
+    sol = h.getSolution()
+    info = h.getInfo()
+    gap = None
+    if integer and model.integer.any():
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+        if status != "optimal" and info.primal_solution_status == 2:
+            status = "feasible"
+    values = np.asarray(sol.col_value, dtype=np.float64)
+    duals = np.asarray(sol.row_dual, dtype=np.float64)
+    return Solution(
+        status=status,
+        values=values,
+        row_dual=duals,
+        objective=float(info.objective_function_value),
+        solve_s=solve_s,
+        mip_gap=gap,
+        solver=_describe(h, integer and model.integer.any()),
+        highs=h,
+    )
+
+
+def _describe(h: highspy.Highs, mip: bool) -> str:
+    version = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    algo = "mip" if mip else h.getOptionValue("solver")
+    if isinstance(algo, tuple):  # some highspy versions return (status, value)
+        algo = algo[-1]
+    return f"highs-{version} ({algo}, 1 thread)"
+
+
+def fix_and_price(model: Model, values: np.ndarray, options: dict | None = None) -> Solution:
+    """Fix the integer columns at their MIP values and re-solve the LP for prices."""
+    lo, hi = model.col_lo.copy(), model.col_hi.copy()
+    fixed = np.round(values[model.integer])
+    lo[model.integer] = hi[model.integer] = fixed
+    relaxed = Model(**{**model.__dict__, "col_lo": lo, "col_hi": hi})
+    return solve(relaxed, integer=False, options=options)

@@ -1,0 +1,253 @@
+"""The clearing LP/MIP of DESIGN §5 as sparse arrays (minimise −welfare), built without loops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from aggregator.engine.feasibility import Indexed, Triples
+from aggregator.engine.snapshot import Snapshot
+
+# Tie-break, JPY per CU-interval, scaled by the triple's rank in (workload id, site id,
+# interval) order. Small enough never to outweigh a real price difference of 0.01 JPY/kWh
+# on one CU, large enough to make the cheapest of exactly tied placements the earliest id.
+TIE_BREAK_JPY = 1e-6
+
+
+@dataclass
+class Model:
+    """min cost·v  s.t.  row_lo ≤ A v ≤ row_hi,  col_lo ≤ v ≤ col_hi (v = [x, m, e, g])."""
+
+    cost: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    matrix: sp.csc_matrix
+    integer: np.ndarray  # bool per column
+    welfare_cost: np.ndarray  # cost without the tie-break (−welfare per unit of each column)
+    n_x: int
+    n_m: int
+    n_e: int
+    n_g: int
+    unit: np.ndarray  # CU per unit of each x column
+    e_offer: np.ndarray  # energy column -> offer index
+    e_t: np.ndarray
+    cap_rows: np.ndarray  # site-interval rows: flat s*T+t
+    cap_row0: int
+    balance_row0: int  # A*T balance rows, flat a*T+t
+    area_cap_rows: np.ndarray  # flat a*T+t of area cap rows
+    area_cap_row0: int
+    row_kind_counts: dict[str, int]
+
+    @property
+    def n_col(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_row(self) -> int:
+        return len(self.row_lo)
+
+    @property
+    def x_cols(self) -> slice:
+        return slice(0, self.n_x)
+
+    @property
+    def g0(self) -> int:
+        return self.n_x + self.n_m + self.n_e
+
+
+def energy_unit_cost(snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+    """JPY per kWh incl. carbon: grid (A × T) and offers (O × T)."""
+    carbon_jpy_per_g = snap.carbon_price_jpy_per_t / 1e6
+    grid = np.array([a.price + carbon_jpy_per_g * a.carbon for a in snap.areas]).reshape(
+        len(snap.areas), snap.n_intervals
+    )
+    offers = np.array([o.price + carbon_jpy_per_g * o.carbon for o in snap.energy_offers])
+    return grid, offers.reshape(len(snap.energy_offers), snap.n_intervals)
+
+
+def _rows_for_groups(keys: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group column entries by key; return (row index per entry or -1, unique keys kept)."""
+    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    kept = counts >= min_size
+    new_index = np.cumsum(kept) - 1
+    row = np.where(kept[inverse], new_index[inverse], -1)
+    return row, uniq[kept]
+
+
+def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
+    n_t, n_a, n_s = snap.n_intervals, len(snap.areas), len(snap.sites)
+    h = snap.hours
+    j, s, t = tri.j, tri.s, tri.t
+    n_x = len(j)
+    unit = idx.unit[j]
+    kwh = idx.site_kwh_per_cu[s] * unit  # kWh per allocation unit
+
+    # Column bounds of x; pins fix both bounds.
+    x_lo = np.zeros(n_x)
+    x_hi = tri.ub.astype(np.float64).copy()
+    pinned = ~np.isnan(tri.pinned)
+    x_lo[pinned] = x_hi[pinned] = tri.pinned[pinned] / unit[pinned]
+    margin = (idx.limit[j, t] - idx.offer_price[s, t]) * h * unit
+    rank = (np.arange(n_x) + 1.0) / max(n_x, 1)
+
+    # Migration: m_k ≥ unit·(x_k − x_prev) for triples away from home with a cost.
+    mig_cost = np.array([w.migration_cost for w in snap.workloads])
+    has_m = (mig_cost[j] > 0) & (s != idx.home[j])
+    mk = np.nonzero(has_m)[0]
+    n_m = len(mk)
+    prev_ok = np.zeros(n_x, dtype=bool)
+    prev_ok[1:] = (j[1:] == j[:-1]) & (s[1:] == s[:-1]) & (t[1:] == t[:-1] + 1)
+
+    grid_cost, offer_cost = energy_unit_cost(snap)
+    eo, et = np.nonzero(np.array([o.kwh for o in snap.energy_offers]).reshape(-1, n_t) > 0)
+    n_e, n_g = len(eo), n_a * n_t
+    e_hi = np.array([o.kwh for o in snap.energy_offers]).reshape(-1, n_t)[eo, et]
+
+    rows_i: list[np.ndarray] = []
+    cols_i: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    row_lo: list[np.ndarray] = []
+    row_hi: list[np.ndarray] = []
+    counts: dict[str, int] = {}
+    base = 0
+
+    def add(kind: str, r: np.ndarray, c: np.ndarray, v: np.ndarray, lo, hi) -> int:
+        nonlocal base
+        first = base
+        rows_i.append(r + base)
+        cols_i.append(c)
+        vals.append(v)
+        row_lo.append(np.asarray(lo, dtype=np.float64))
+        row_hi.append(np.asarray(hi, dtype=np.float64))
+        counts[kind] = len(row_lo[-1])
+        base += len(row_lo[-1])
+        return first
+
+    x_index = np.arange(n_x)
+    # Site capacity per site-interval (its dual is the compute price's shadow part).
+    cap_r, cap_keys = _rows_for_groups(s * n_t + t, 1)
+    cap0 = add(
+        "site_capacity",
+        cap_r,
+        x_index,
+        unit.astype(np.float64),
+        np.full(len(cap_keys), -np.inf),
+        idx.offer_cu.ravel()[cap_keys],
+    )
+    # Per workload-interval rate (demand / max_cu); one placement only → its bound suffices.
+    jt_r, jt_keys = _rows_for_groups(j * n_t + t, 2)
+    sel = jt_r >= 0
+    add(
+        "workload_rate",
+        jt_r[sel],
+        x_index[sel],
+        unit[sel],
+        np.full(len(jt_keys), -np.inf),
+        idx.rate_cap.ravel()[jt_keys],
+    )
+    # Batch remaining work over the window, only where the bounds alone could exceed it.
+    room = np.bincount(j, weights=x_hi * unit, minlength=len(snap.workloads))
+    need = np.isfinite(idx.remaining) & (room > idx.remaining + 1e-9)
+    rem_map = np.cumsum(need) - 1
+    sel = need[j]
+    add(
+        "remaining_work",
+        rem_map[j[sel]],
+        x_index[sel],
+        unit[sel],
+        np.full(int(need.sum()), -np.inf),
+        idx.remaining[need],
+    )
+    # Area energy balance: site kWh − offers − grid = 0, every area-interval.
+    a_of_x = idx.site_area[s] * n_t + t
+    e_cols = n_x + n_m + np.arange(n_e)
+    g_cols = n_x + n_m + n_e + np.arange(n_g)
+    bal0 = add(
+        "energy_balance",
+        np.concatenate([a_of_x, eo_area(snap, eo) * n_t + et, np.arange(n_g)]),
+        np.concatenate([x_index, e_cols, g_cols]),
+        np.concatenate([kwh, -np.ones(n_e), -np.ones(n_g)]),
+        np.zeros(n_g),
+        np.zeros(n_g),
+    )
+    # Area caps (kW × hours) where signalled and something could load the area.
+    caps = np.array([a.cap_kw for a in snap.areas]).reshape(n_a, n_t).ravel()
+    capped = np.isfinite(caps)
+    capped &= np.bincount(a_of_x, minlength=n_g) > 0
+    ac_map = np.cumsum(capped) - 1
+    sel = capped[a_of_x]
+    ac0 = add(
+        "area_cap",
+        ac_map[a_of_x[sel]],
+        x_index[sel],
+        kwh[sel],
+        np.full(int(capped.sum()), -np.inf),
+        caps[capped] * h,
+    )
+    # Migration rows: unit·x_k − unit·x_prev − m_k ≤ 0.
+    m_rows = np.arange(n_m)
+    has_prev = prev_ok[mk]
+    add(
+        "migration",
+        np.concatenate([m_rows, m_rows[has_prev], m_rows]),
+        np.concatenate([mk, mk[has_prev] - 1, n_x + m_rows]),
+        np.concatenate([unit[mk], -unit[mk[has_prev]], -np.ones(n_m)]),
+        np.full(n_m, -np.inf),
+        np.zeros(n_m),
+    )
+    n_col = n_x + n_m + n_e + n_g
+    matrix = sp.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
+        shape=(base, n_col),
+    )
+    welfare_cost = np.concatenate(
+        [
+            -margin,
+            mig_cost[j[mk]],
+            offer_cost[eo, et],
+            grid_cost.ravel(),
+        ]
+    )
+    tie = np.concatenate(
+        [
+            TIE_BREAK_JPY * rank * unit,
+            np.zeros(n_m),
+            TIE_BREAK_JPY * (np.arange(n_e) + 1.0) / max(n_e, 1),
+            np.zeros(n_g),
+        ]
+    )
+    integer = np.zeros(n_col, dtype=bool)
+    integer[:n_x] = (unit > 1) & ~pinned
+    return Model(
+        cost=welfare_cost + tie,
+        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g)]),
+        col_hi=np.concatenate([x_hi, np.full(n_m, np.inf), e_hi, np.full(n_g, np.inf)]),
+        row_lo=np.concatenate(row_lo),
+        row_hi=np.concatenate(row_hi),
+        matrix=matrix,
+        integer=integer,
+        welfare_cost=welfare_cost,
+        n_x=n_x,
+        n_m=n_m,
+        n_e=n_e,
+        n_g=n_g,
+        unit=unit,
+        e_offer=eo,
+        e_t=et,
+        cap_rows=cap_keys,
+        cap_row0=cap0,
+        balance_row0=bal0,
+        area_cap_rows=np.nonzero(capped)[0],
+        area_cap_row0=ac0,
+        row_kind_counts=counts,
+    )
+
+
+def eo_area(snap: Snapshot, eo: np.ndarray) -> np.ndarray:
+    area_pos = {a.id: i for i, a in enumerate(snap.areas)}
+    offer_area = np.array([area_pos[o.area] for o in snap.energy_offers], dtype=np.int64)
+    return offer_area[eo] if len(eo) else np.zeros(0, dtype=np.int64)

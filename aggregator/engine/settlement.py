@@ -1,0 +1,104 @@
+"""What everyone pays and receives at the published (rounded) prices, and the uplift."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from aggregator.engine.feasibility import Indexed
+from aggregator.engine.model import eo_area
+from aggregator.engine.snapshot import Snapshot
+
+# A bid is only "broken" by more than float noise; the make-whole is rounded *up* to the yen
+# cent so that, after uplift, nobody is ever below its bid.
+_NOISE_JPY = 1e-6
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """Published quantities (already rounded) as index arrays."""
+
+    j: np.ndarray
+    s: np.ndarray
+    t: np.ndarray
+    cu: np.ndarray
+    offer: np.ndarray
+    offer_t: np.ndarray
+    offer_kwh: np.ndarray
+    grid_kwh: np.ndarray  # A × T
+    compute_price: np.ndarray  # S × T
+    energy_price: np.ndarray  # A × T
+    balance_price: np.ndarray  # A × T
+    cap_rent: np.ndarray  # A × T
+
+
+def _make_whole(shortfall: float) -> float:
+    return math.ceil(shortfall * 100 - 1e-7) / 100 if shortfall > _NOISE_JPY else 0.0
+
+
+def settle(snap: Snapshot, idx: Indexed, c: Cleared) -> tuple[list[dict], dict]:
+    h = snap.hours
+    n_w = len(snap.workloads)
+    area = idx.site_area[c.s]
+    kw = idx.site_kwh_per_cu[c.s] / h  # kW drawn per CU incl. PUE
+    all_in = c.compute_price[c.s, c.t] + c.energy_price[area, c.t] * kw
+    pay = np.bincount(c.j, weights=all_in * c.cu * h, minlength=n_w)
+    value = np.bincount(c.j, weights=idx.limit[c.j, c.t] * c.cu * h, minlength=n_w)
+
+    site_cu = np.zeros(idx.offer_cu.shape)
+    np.add.at(site_cu, (c.s, c.t), c.cu)
+    site_pos = {x.id: i for i, x in enumerate(snap.sites)}
+    uplift: list[dict] = []
+    for i, w in enumerate(snap.workloads):
+        amount = _make_whole(pay[i] - value[i])
+        if amount:
+            uplift.append({"participant": w.id, "jpy": amount})
+    provider_in = 0.0
+    for offer in snap.capacity_offers:
+        si = site_pos[offer.site]
+        used = site_cu[si]
+        got = float(np.nansum(np.where(used > 0, c.compute_price[si], 0.0) * used) * h)
+        provider_in += got
+        amount = _make_whole(float(np.sum(offer.price * used) * h) - got)
+        if amount:
+            uplift.append({"participant": offer.id, "jpy": amount})
+    offer_area = eo_area(snap, c.offer)
+    supplier_in = 0.0
+    for o, offer in enumerate(snap.energy_offers):
+        sel = c.offer == o
+        kwh, t = c.offer_kwh[sel], c.offer_t[sel]
+        got = float(np.sum(c.balance_price[offer_area[sel], t] * kwh))
+        supplier_in += got
+        amount = _make_whole(float(np.sum(offer.price[t] * kwh)) - got)
+        if amount:
+            uplift.append({"participant": offer.id, "jpy": amount})
+
+    grid_price = np.array([a.price for a in snap.areas]).reshape(len(snap.areas), -1)
+    grid_carbon = np.array([a.carbon for a in snap.areas]).reshape(len(snap.areas), -1)
+    offer_carbon = np.array(
+        [snap.energy_offers[o].carbon[t] for o, t in zip(c.offer, c.offer_t, strict=True)]
+    )
+    carbon_t = float(np.sum(grid_carbon * c.grid_kwh) + np.sum(offer_carbon * c.offer_kwh)) / 1e6
+    load = np.zeros_like(c.grid_kwh)
+    np.add.at(load, (area, c.t), c.cu * kw * h)
+    uplift_total = sum(u["jpy"] for u in uplift)
+    summary = {
+        "payments_in_jpy": float(np.sum(pay)),
+        "compute_paid_jpy": provider_in,
+        "energy_offers_paid_jpy": supplier_in,
+        "grid_paid_jpy": float(np.sum(grid_price * c.grid_kwh)),
+        "carbon_paid_jpy": carbon_t * snap.carbon_price_jpy_per_t,
+        "congestion_rent_jpy": float(np.sum(c.cap_rent * load)),
+        "uplift_jpy": uplift_total,
+    }
+    out = (
+        summary["compute_paid_jpy"]
+        + summary["energy_offers_paid_jpy"]
+        + summary["grid_paid_jpy"]
+        + summary["carbon_paid_jpy"]
+        + uplift_total
+    )
+    summary["payments_out_jpy"] = out
+    return sorted(uplift, key=lambda u: u["participant"]), summary

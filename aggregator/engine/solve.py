@@ -1,0 +1,212 @@
+"""`solve(snapshot)`: build, solve, price, settle and compare with the baselines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aggregator.engine import highs_solver, pricing
+from aggregator.engine.baselines import baseline_welfare
+from aggregator.engine.canonical import (
+    CU_DECIMALS,
+    JPY_DECIMALS,
+    KWH_DECIMALS,
+    PRICE_DECIMALS,
+    rounded,
+)
+from aggregator.engine.feasibility import Indexed, feasible_triples, index
+from aggregator.engine.mip import solve_mip
+from aggregator.engine.model import Model, build
+from aggregator.engine.parse import parse_snapshot
+from aggregator.engine.result import Result
+from aggregator.engine.settlement import Cleared, settle
+from aggregator.engine.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver settings; the defaults are what a clearing run uses (and what replay uses)."""
+
+    lp_options: dict[str, Any] = field(default_factory=lambda: {"solver": "simplex"})
+    mip_time_limit_s: float = 30.0
+    mip_rel_gap: float = 1e-4
+    mip_exact_limit: int = 20_000  # integer columns above which only the heuristic runs
+    baselines: bool = True
+
+
+def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
+    return source if isinstance(source, Snapshot) else parse_snapshot(source)
+
+
+def solve(
+    source: Snapshot | str | bytes | Path | Mapping[str, Any],
+    options: SolveOptions | None = None,
+) -> Result:
+    """Clear one snapshot. Raises SnapshotError on bad input; never on an infeasible model."""
+    opts = options or SolveOptions()
+    snap = as_snapshot(source)
+    started = time.perf_counter()
+    idx = index(snap)
+    tri = feasible_triples(snap, idx)
+    model = build(snap, idx, tri)
+    build_s = time.perf_counter() - started
+
+    stats: dict[str, Any] = {
+        "variables": model.n_col,
+        "constraints": model.n_row,
+        "nonzeros": int(model.matrix.nnz),
+        "feasible_triples": len(tri),
+        "integer_variables": int(model.integer.sum()),
+        "build_s": round(build_s, 4),
+        "mip_gap": None,
+    }
+    if model.integer.any():
+        outcome = solve_mip(
+            model,
+            lp_options=opts.lp_options,
+            time_limit_s=opts.mip_time_limit_s,
+            rel_gap=opts.mip_rel_gap,
+            exact_limit=opts.mip_exact_limit,
+        )
+        status, values, solve_s = outcome.status, outcome.values, outcome.solve_s
+        stats["mip_gap"] = None if np.isnan(outcome.gap) else float(outcome.gap)
+        stats["mip_method"] = outcome.method
+        stats["lp_bound_jpy"] = rounded(-outcome.lp_bound, JPY_DECIMALS)
+        priced = None
+        if status in ("optimal", "feasible"):
+            priced = highs_solver.fix_and_price(model, values, opts.lp_options)
+            solve_s += priced.solve_s
+            solver = f"{priced.solver}; integers: {outcome.method}"
+        else:
+            solver = outcome.method
+    else:
+        priced = highs_solver.solve(model, options=opts.lp_options)
+        status, values, solve_s, solver = (
+            priced.status,
+            priced.values,
+            priced.solve_s,
+            priced.solver,
+        )
+    stats["solver"] = solver
+    stats["solve_s"] = round(solve_s, 4)
+    if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
+        return _empty_result(snap, idx, status, stats, opts)
+    values = priced.values
+    prices = pricing.from_duals(snap, idx, model, priced.row_dual)
+    bound = pricing.dual_bound(model, priced.row_dual)
+    stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
+    return _assemble(snap, idx, tri, model, values, prices, status, stats, opts)
+
+
+def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, stats, opts):
+    x = values[: model.n_x] * model.unit
+    cu = np.round(x, CU_DECIMALS)
+    keep = cu > 0
+    j, s, t, cu = tri.j[keep], tri.s[keep], tri.t[keep], cu[keep]
+    e_vals = np.round(values[model.n_x + model.n_m : model.g0], KWH_DECIMALS)
+    e_keep = e_vals > 0
+    grid = np.round(values[model.g0 :], KWH_DECIMALS).reshape(len(snap.areas), -1)
+    grid = np.maximum(grid, 0.0)
+    compute_p = np.round(prices.compute, PRICE_DECIMALS)
+    energy_p = np.round(prices.energy, PRICE_DECIMALS)
+    balance_p = np.round(prices.balance, PRICE_DECIMALS)
+    rent_p = np.round(prices.cap_rent, PRICE_DECIMALS)
+    cleared = Cleared(
+        j=j,
+        s=s,
+        t=t,
+        cu=cu,
+        offer=model.e_offer[e_keep],
+        offer_t=model.e_t[e_keep],
+        offer_kwh=e_vals[e_keep],
+        grid_kwh=grid,
+        compute_price=compute_p,
+        energy_price=energy_p,
+        balance_price=balance_p,
+        cap_rent=rent_p,
+    )
+    uplift, money = settle(snap, idx, cleared)
+    welfare = -float(model.welfare_cost @ values)
+    return Result(
+        run_id=snap.run_id,
+        input_sha256=snap.input_sha256,
+        status=status,
+        welfare_jpy=rounded(welfare, JPY_DECIMALS),
+        allocations=_allocation_rows(snap, j, s, t, cu),
+        energy=[
+            {"offer": snap.energy_offers[o].id, "interval": int(tt), "kwh": rounded(v, 3)}
+            for o, tt, v in zip(cleared.offer, cleared.offer_t, cleared.offer_kwh, strict=True)
+        ],
+        grid=[
+            {"area": snap.areas[a].id, "interval": int(tt), "kwh": rounded(grid[a, tt], 3)}
+            for a, tt in zip(*np.nonzero(grid > 0), strict=True)
+        ],
+        prices=_price_rows(snap, idx, compute_p, energy_p, balance_p, rent_p),
+        uplift=uplift,
+        baselines=_baselines(snap, idx, opts),
+        stats=stats,
+        settlement={k: rounded(v, JPY_DECIMALS) for k, v in money.items()},
+    )
+
+
+def _allocation_rows(snap: Snapshot, j, s, t, cu) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "workload": snap.workloads[a].id,
+            "site": snap.sites[b].id,
+            "interval": int(c),
+            "cu": rounded(d, CU_DECIMALS),
+        }
+        for a, b, c, d in zip(j, s, t, cu, strict=True)
+    ]
+    # Triples are already in (workload id, site id, interval) order.
+    return rows
+
+
+def _price_rows(snap, idx, compute_p, energy_p, balance_p, rent_p) -> dict[str, list[dict]]:
+    compute = [
+        {"site": snap.sites[a].id, "interval": int(b), "jpy_per_cu_h": rounded(compute_p[a, b], 4)}
+        for a, b in zip(*np.nonzero(idx.offer_cu > 0), strict=True)
+    ]
+    energy = [
+        {
+            "area": area.id,
+            "interval": tt,
+            "jpy_per_kwh": rounded(energy_p[a, tt], 4),
+            "supplier_jpy_per_kwh": rounded(balance_p[a, tt], 4),
+            "cap_rent_jpy_per_kwh": rounded(rent_p[a, tt], 4),
+        }
+        for a, area in enumerate(snap.areas)
+        for tt in range(snap.n_intervals)
+    ]
+    return {"compute": compute, "energy": energy}
+
+
+def _baselines(snap: Snapshot, idx: Indexed, opts: SolveOptions) -> dict[str, dict[str, float]]:
+    if not opts.baselines:
+        return {}
+    return {
+        name: {"welfare_jpy": rounded(baseline_welfare(snap, idx, name)[1], JPY_DECIMALS)}
+        for name in ("stay", "greedy")
+    }
+
+
+def _empty_result(snap, idx, status, stats, opts) -> Result:
+    return Result(
+        run_id=snap.run_id,
+        input_sha256=snap.input_sha256,
+        status=status,
+        welfare_jpy=0.0,
+        allocations=[],
+        energy=[],
+        grid=[],
+        prices={"compute": [], "energy": []},
+        uplift=[],
+        baselines=_baselines(snap, idx, opts),
+        stats=stats,
+    )
