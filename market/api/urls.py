@@ -1,3 +1,16 @@
 """Routes of the market API under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from market.api import views
+
+router = SimpleRouter()
+router.register("capacity-offers", views.CapacityOfferViewSet, basename="capacity-offer")
+router.register("energy-offers", views.EnergyOfferViewSet, basename="energy-offer")
+router.register("workloads", views.WorkloadBidViewSet, basename="workload")
+
+urlpatterns = [
+    re_path(r"^bids/bulk/?$", views.BulkBidViewSet.as_view({"post": "create"}), name="bids-bulk"),
+    *router.urls,
+]

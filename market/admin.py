@@ -1,0 +1,67 @@
+"""Django admin for the market operator: parameters and signals; bids only once cleared.
+
+Bids are sealed: before clearing not even the operator's staff may read them, so the bid
+admins list cleared/rejected bids only (read-only), and revisions and idempotency keys
+(which hold bid contents) are not registered at all.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from market.choices import CLEARED_STATUSES
+from market.models import (
+    CapacityOffer,
+    CarbonFactor,
+    EnergyOffer,
+    MarketParameters,
+    Signal,
+    WorkloadBid,
+)
+
+
+@admin.register(MarketParameters)
+class MarketParametersAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "gate_closure_lead_minutes", "horizon_intervals", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return not MarketParameters.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Signal)
+class SignalAdmin(admin.ModelAdmin):
+    list_display = ["kind", "area", "interval_start", "value", "source", "published_at"]
+    list_filter = ["kind", "area", "source"]
+    date_hierarchy = "interval_start"
+
+
+@admin.register(CarbonFactor)
+class CarbonFactorAdmin(admin.ModelAdmin):
+    list_display = ["area", "year", "g_per_kwh", "renewable_pct", "source"]
+
+
+class _ClearedBidAdmin(admin.ModelAdmin):
+    """Read-only, and only bids whose outcome is known; sealed bids do not exist here."""
+
+    list_display = ["id", "organisation", "status", "start", "end", "revision"]
+    list_filter = ["status"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=CLEARED_STATUSES)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+admin.site.register(CapacityOffer, _ClearedBidAdmin)
+admin.site.register(EnergyOffer, _ClearedBidAdmin)
+admin.site.register(WorkloadBid, _ClearedBidAdmin)

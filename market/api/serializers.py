@@ -1,0 +1,133 @@
+"""Market API shapes: input types are checked here, market rules in the services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from market import calendar
+from market.choices import BidStatus, SignalKind
+from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
+
+
+class _BidOut(serializers.ModelSerializer):
+    id = serializers.IntegerField(read_only=True)
+    public_id = serializers.CharField(read_only=True)
+    is_frozen = serializers.SerializerMethodField()
+    start_jst = serializers.SerializerMethodField()
+
+    common = ("id", "public_id", "status", "revision", "start", "end", "start_jst",
+              "interval_count", "gate_closure", "is_frozen", "created_at", "updated_at",
+              "cancelled_at")  # fmt: skip
+
+    def get_is_frozen(self, bid) -> bool:
+        return bid.is_frozen()
+
+    def get_start_jst(self, bid) -> str:
+        return calendar.to_jst(bid.start).isoformat()
+
+
+class CapacityOfferSerializer(_BidOut):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CapacityOffer
+        fields = (*_BidOut.common, "site", "cu", "price")
+
+
+class EnergyOfferSerializer(_BidOut):
+    class Meta:
+        model = EnergyOffer
+        fields = (*_BidOut.common, "area", "kwh", "price", "carbon_g_per_kwh", "curtailment_relief")
+
+
+class WorkloadBidSerializer(_BidOut):
+    home_site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = WorkloadBid
+        fields = (
+            *_BidOut.common, "kind", "accelerator", "residency_tags", "limit_price", "zone",
+            "max_latency_ms", "demand", "remaining_cu_intervals", "max_cu", "gang",
+            "no_migration", "migration_cost", "home_site", "allowed_areas",
+        )  # fmt: skip
+
+
+class _BidIn(serializers.Serializer):
+    """Only the shape: a JSON object. Field rules live in market.validation (per-field errors)."""
+
+    start = serializers.CharField(required=False)
+    intervals = serializers.IntegerField(required=False)
+
+
+class CapacityOfferInSerializer(_BidIn):
+    site = serializers.CharField(required=False)
+    cu = serializers.JSONField(required=False, help_text="number or list, one per interval")
+    price = serializers.JSONField(required=False, help_text="JPY/CU-h; number or list")
+
+
+class EnergyOfferInSerializer(_BidIn):
+    area = serializers.CharField(required=False)
+    kwh = serializers.JSONField(required=False)
+    price = serializers.JSONField(required=False, help_text="JPY/kWh; may be 0 or negative")
+    carbon_g_per_kwh = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
+    curtailment_relief = serializers.BooleanField(required=False)
+
+
+class WorkloadBidInSerializer(_BidIn):
+    kind = serializers.CharField(required=False)
+    accelerator = serializers.CharField(required=False)
+    residency_tags = serializers.ListField(child=serializers.CharField(), required=False)
+    limit_price = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
+    zone = serializers.CharField(required=False, allow_null=True)
+    max_latency_ms = serializers.IntegerField(required=False, allow_null=True)
+    demand = serializers.JSONField(required=False)
+    remaining_cu_intervals = serializers.DecimalField(
+        max_digits=14, decimal_places=3, required=False
+    )
+    max_cu = serializers.DecimalField(
+        max_digits=12, decimal_places=3, required=False, allow_null=True
+    )
+    gang = serializers.IntegerField(required=False, allow_null=True)
+    no_migration = serializers.BooleanField(required=False)
+    migration_cost = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
+    home_site = serializers.CharField(required=False, allow_null=True)
+    allowed_areas = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class BulkInSerializer(serializers.Serializer):
+    bids = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Each bid with a `type` (capacity, energy, workload) and its fields.",
+    )
+
+
+class BidRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BidRevision
+        fields = ("revision", "status", "data", "content_sha256", "actor_label", "created_at")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    bids = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=BidStatus.choices)
+
+
+class SignalSerializer(serializers.ModelSerializer):
+    publisher = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Signal
+        fields = ("kind", "area", "interval_start", "value", "source", "published_at", "publisher")
+
+
+class SignalPointSerializer(serializers.Serializer):
+    interval_start = serializers.DateTimeField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+
+class SignalPublishSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SignalKind.choices)
+    area = serializers.CharField(required=False, allow_null=True)
+    source = serializers.CharField(required=False, max_length=60)
+    values = SignalPointSerializer(many=True)

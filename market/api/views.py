@@ -1,0 +1,123 @@
+"""Market API: thin views — check input types, call one service, render the result."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from market import selectors, services
+from market.api import filters as f
+from market.api import serializers as s
+from market.choices import BidType
+from market.idempotency import idempotent
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from operators.api.views import ActorMixin
+
+
+class _BidViewSet(
+    ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Your own bids only: bids are sealed until cleared, even from regulators and staff."""
+
+    bid_type: str = ""
+    in_serializer = None
+
+    def _input(self, request, partial: bool) -> dict:
+        data = self.in_serializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        return dict(data.validated_data)
+
+    def _out(self, bid, code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(bid).data, status=code)
+
+    @idempotent
+    def create(self, request):
+        bid = services.bid_submit(
+            actor=self.actor, bid_type=self.bid_type, data=self._input(request, partial=False)
+        )
+        return self._out(bid, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        """Amend: a new revision; refused (409) after the first interval's gate closure."""
+        bid = services.bid_amend(
+            actor=self.actor, bid=self.get_object(), changes=self._input(request, partial=True)
+        )
+        return self._out(bid)
+
+    def destroy(self, request, pk=None):
+        """Cancel (the bid is kept, with status `cancelled`); refused after gate closure."""
+        return self._out(services.bid_cancel(actor=self.actor, bid=self.get_object()))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        """Cancel, as a POST for clients that cannot send DELETE."""
+        return self._out(services.bid_cancel(actor=self.actor, bid=self.get_object()))
+
+    @extend_schema(responses=s.BidRevisionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def revisions(self, request, pk=None):
+        """Every revision of this bid, oldest first."""
+        bid = self.get_object()
+        revisions = selectors.bid_revision_list(
+            actor=self.actor, bid_type=self.bid_type, bid_id=bid.pk
+        )
+        return Response(s.BidRevisionSerializer(revisions, many=True).data)
+
+
+@extend_schema(request=s.CapacityOfferInSerializer)
+class CapacityOfferViewSet(_BidViewSet):
+    """Capacity offers of your compute sites (CU and JPY/CU-h per interval)."""
+
+    bid_type = BidType.CAPACITY
+    serializer_class = s.CapacityOfferSerializer
+    in_serializer = s.CapacityOfferInSerializer
+    filterset_class = f.CapacityOfferFilter
+    model = CapacityOffer
+    selector = staticmethod(selectors.capacity_offer_list)
+
+
+@extend_schema(request=s.EnergyOfferInSerializer)
+class EnergyOfferViewSet(_BidViewSet):
+    """Energy offers per area (kWh and JPY/kWh per interval; curtailment relief may be ≤ 0)."""
+
+    bid_type = BidType.ENERGY
+    serializer_class = s.EnergyOfferSerializer
+    in_serializer = s.EnergyOfferInSerializer
+    filterset_class = f.EnergyOfferFilter
+    model = EnergyOffer
+    selector = staticmethod(selectors.energy_offer_list)
+
+
+@extend_schema(request=s.WorkloadBidInSerializer)
+class WorkloadBidViewSet(_BidViewSet):
+    """Workload bids: inference (demand per interval) or batch (CU-intervals in a window)."""
+
+    bid_type = BidType.WORKLOAD
+    serializer_class = s.WorkloadBidSerializer
+    in_serializer = s.WorkloadBidInSerializer
+    filterset_class = f.WorkloadBidFilter
+    model = WorkloadBid
+    selector = staticmethod(selectors.workload_bid_list)
+
+
+class BulkBidViewSet(viewsets.GenericViewSet):
+    """Submit up to 10,000 bids in one request: all or nothing, errors per item index."""
+
+    serializer_class = s.BulkInSerializer
+
+    @extend_schema(request=s.BulkInSerializer, responses={201: s.BulkResultSerializer})
+    @idempotent
+    def create(self, request):
+        from operators.api.permissions import request_actor
+
+        body = request.data
+        items = body.get("bids") if isinstance(body, dict) else None
+        bids = services.bids_submit_bulk(actor=request_actor(request), items=items)
+        return Response(
+            {"count": len(bids), "bids": [b.public_id for b in bids], "status": "submitted"},
+            status=status.HTTP_201_CREATED,
+        )
