@@ -1,0 +1,71 @@
+"""A small real HTTP server standing in for a participant's webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from operators.webhooks import SIGNATURE_HEADER, verify_signature
+
+
+@dataclass
+class Receiver:
+    secret: str = ""
+    status: int = 200
+    delay_s: float = 0.0
+    received: list[dict] = field(default_factory=list)
+    rejected: int = 0
+    seen_keys: set[str] = field(default_factory=set)
+    duplicates: int = 0
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/hook"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
+                header = self.headers.get(SIGNATURE_HEADER, "")
+                if receiver.secret and not verify_signature(receiver.secret, header, body):
+                    receiver.rejected += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                if receiver.status >= 300:
+                    self.send_response(receiver.status)
+                    self.send_header("Location", "http://169.254.169.254/")
+                    self.end_headers()
+                    return
+                key = self.headers.get("Idempotency-Key", "")
+                if key in receiver.seen_keys:
+                    receiver.duplicates += 1
+                else:
+                    receiver.seen_keys.add(key)
+                    receiver.received.append(
+                        {"headers": dict(self.headers), "body": json.loads(body or b"{}")}
+                    )
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
