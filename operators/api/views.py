@@ -116,6 +116,12 @@ class MemberViewSet(
         )
         return Response(s.MemberSerializer(membership).data)
 
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Deactivate a member: they can no longer log in; their history stays."""
+        services.member_deactivate(actor=self.actor, membership=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class ApiKeyFilter(django_filters.FilterSet):
     revoked = django_filters.BooleanFilter(

@@ -198,3 +198,16 @@ def test_denied_writes_leave_no_audit_trace(parties, alpha_site):
     parties["viewer"].patch(f"/api/v1/sites/{alpha_site.pk}/", {"capacity_cu": 1})
     parties["outsider"].patch(f"/api/v1/sites/{alpha_site.pk}/", {"capacity_cu": 1})
     assert AuditEvent.objects.count() == before
+
+
+def test_member_deactivation(parties, alice, bob, charlie):
+    assert parties["trader"].delete(f"/api/v1/members/{bob.pk}/").status_code == 403
+    assert parties["outsider"].delete(f"/api/v1/members/{bob.pk}/").status_code == 404
+    assert parties["owner"].delete(f"/api/v1/members/{bob.pk}/").status_code == 204
+    bob.user.refresh_from_db()
+    assert not bob.user.is_active
+    # The last admin cannot remove itself.
+    response = parties["owner"].delete(f"/api/v1/members/{alice.pk}/")
+    assert response.status_code == 400
+    alice.user.refresh_from_db()
+    assert alice.user.is_active

@@ -1,0 +1,171 @@
+"""API keys and webhook endpoints: machine credentials of an organisation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aggregator.errors import InvalidInput, NotFound
+from operators.actors import Actor
+from operators.choices import (
+    Scope,
+)
+from operators.crypto import (
+    api_key_matches,
+    encrypt_secret,
+    hash_api_key,
+    new_api_key,
+    new_webhook_secret,
+    split_api_key,
+)
+from operators.models import (
+    ApiKey,
+    WebhookEndpoint,
+)
+from operators.services.common import record_change, require_scope
+from operators.validators import webhook_url_problem
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(*, actor: Actor, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """Create a key; the full key is returned once and never stored."""
+    require_scope(actor, Scope.ADMIN)
+    errors: dict[str, list[str]] = {}
+    if not name or not name.strip():
+        errors["name"] = [_("Give the key a name so you can recognise it later.")]
+    if not scopes:
+        errors["scopes"] = [_("Give at least one scope.")]
+    elif unknown := sorted(set(scopes) - set(Scope.values)):
+        errors["scopes"] = [_("Unknown scope(s): %(scopes)s.") % {"scopes": ", ".join(unknown)}]
+    if errors:
+        raise InvalidInput.from_errors(errors)
+    prefix, key = new_api_key()
+    api_key = ApiKey.objects.create(
+        organisation=actor.organisation,
+        name=name.strip(),
+        prefix=prefix,
+        secret_sha256=hash_api_key(key),
+        scopes=sorted(set(scopes)),
+        created_by=actor.user,
+    )
+    record_change(
+        actor,
+        "operators.api_key.created",
+        api_key,
+        {"new": {"prefix": prefix, "name": api_key.name, "scopes": api_key.scopes}},
+    )
+    return api_key, key
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
+    require_scope(actor, Scope.ADMIN)
+    if api_key.organisation_id != actor.organisation.pk:
+        raise NotFound("No such API key.")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        record_change(actor, "operators.api_key.revoked", api_key, {"prefix": api_key.prefix})
+    return api_key
+
+
+def api_key_authenticate(key: str) -> ApiKey | None:
+    """The active key matching `key`, or None. Records last use at most once a minute."""
+    parts = split_api_key(key)
+    if parts is None:
+        return None
+    prefix = parts[0]
+    api_key = (
+        ApiKey.objects.select_related("organisation")
+        .filter(prefix=prefix, revoked_at__isnull=True, organisation__is_active=True)
+        .first()
+    )
+    if api_key is None or not api_key_matches(key, api_key.secret_sha256):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+# --- Webhook endpoints -------------------------------------------------------------------
+
+
+def _check_webhook_url(url: str) -> None:
+    problem = webhook_url_problem(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    if problem:
+        raise InvalidInput.from_errors({"url": [problem]})
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, actor: Actor, url: str, description: str = ""
+) -> tuple[WebhookEndpoint, str]:
+    """Register a push target; the signing secret is returned once."""
+    require_scope(actor, Scope.ADMIN)
+    _check_webhook_url(url)
+    secret = new_webhook_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        organisation=actor.organisation,
+        url=url,
+        description=description,
+        secret_encrypted=encrypt_secret(secret),
+        secret_prefix=secret[:12],
+    )
+    record_change(actor, "operators.webhook.created", endpoint, {"new": {"url": url}})
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, actor: Actor, endpoint: WebhookEndpoint, **changes: Any
+) -> WebhookEndpoint:
+    require_scope(actor, Scope.ADMIN)
+    if endpoint.organisation_id != actor.organisation.pk:
+        raise NotFound("No such webhook endpoint.")
+    unknown = set(changes) - {"url", "description", "is_active"}
+    if unknown:
+        raise InvalidInput.from_errors({f: [_("This field cannot be changed.")] for f in unknown})
+    if "url" in changes:
+        _check_webhook_url(changes["url"])
+    before = {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "is_active": endpoint.is_active,
+    }
+    for field, value in changes.items():
+        setattr(endpoint, field, value)
+    endpoint.save()
+    record_change(
+        actor,
+        "operators.webhook.updated",
+        endpoint,
+        {"old": before, "new": {k: getattr(endpoint, k) for k in before}},
+    )
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> str:
+    require_scope(actor, Scope.ADMIN)
+    if endpoint.organisation_id != actor.organisation.pk:
+        raise NotFound("No such webhook endpoint.")
+    secret = new_webhook_secret()
+    endpoint.secret_encrypted = encrypt_secret(secret)
+    endpoint.secret_prefix = secret[:12]
+    endpoint.save(update_fields=["secret_encrypted", "secret_prefix"])
+    record_change(
+        actor, "operators.webhook.secret_rotated", endpoint, {"prefix": endpoint.secret_prefix}
+    )
+    return secret
