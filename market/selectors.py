@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import csv
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
 from django.db.models import QuerySet
 
-from market.choices import BidType
-from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
+from market import calendar
+from market.choices import BidType, SignalKind
+from market.models import (
+    BidRevision,
+    CapacityOffer,
+    CarbonFactor,
+    EnergyOffer,
+    Signal,
+    WorkloadBid,
+)
 from operators.actors import Actor
+
+INTERCONNECTOR_FILE = "interconnector_capacity_compiled.csv"
 
 
 def _own(qs: QuerySet, actor: Actor) -> QuerySet:
@@ -36,3 +54,115 @@ def bid_revision_list(*, actor: Actor, bid_type: BidType, bid_id: int) -> QueryS
 def signal_list() -> QuerySet[Signal]:
     """Signals are public market information: every participant reads them."""
     return Signal.objects.all()
+
+
+def signal_series(
+    *, kind: str, area: str | None, start: datetime, end: datetime
+) -> dict[datetime, Decimal]:
+    """The latest published value per interval in [start, end)."""
+    rows = (
+        Signal.objects.filter(kind=kind, interval_start__gte=start, interval_start__lt=end)
+        .filter(area_id=area)
+        .order_by("interval_start", "published_at", "id")
+        .values_list("interval_start", "value")
+    )
+    return dict(rows)  # later publications overwrite earlier ones
+
+
+def carbon_factor(*, area: str, year: int) -> Decimal | None:
+    """The annual factor of `year`, else the nearest earlier year, else the earliest known."""
+    factors = dict(CarbonFactor.objects.filter(area_id=area).values_list("year", "g_per_kwh"))
+    if not factors:
+        return None
+    earlier = [y for y in factors if y <= year]
+    return factors[max(earlier) if earlier else min(factors)]
+
+
+def carbon_series(*, area: str, start: datetime, count: int) -> list[Decimal | None]:
+    """Carbon per interval: a published carbon signal, else the area's annual factor."""
+    end = start + count * calendar.INTERVAL
+    published = signal_series(kind=SignalKind.CARBON, area=area, start=start, end=end)
+    by_year: dict[int, Decimal | None] = {}
+    out = []
+    for at in calendar.interval_starts(start, count):
+        if at in published:
+            out.append(published[at])
+            continue
+        year = calendar.to_jst(at).year
+        if year not in by_year:
+            by_year[year] = carbon_factor(area=area, year=year)
+        out.append(by_year[year])
+    return out
+
+
+@dataclass(frozen=True)
+class Window:
+    area: str
+    start: datetime
+    end: datetime
+    mean: Decimal
+
+
+def best_windows(
+    *, areas: list[str], hours: float, within_hours: float, metric: str, start: datetime
+) -> tuple[list[Window], list[str]]:
+    """Per area, the contiguous window of `hours` with the lowest mean price or carbon,
+    starting no earlier than `start` and ending within `within_hours`; ties → earliest.
+
+    Returns the windows (best first) and the areas without enough stored data.
+    """
+    length = max(1, round(hours * 2))
+    span = max(length, round(within_hours * 2))
+    end = start + span * calendar.INTERVAL
+    windows, missing = [], []
+    for area in areas:
+        if metric == "carbon":
+            values = carbon_series(area=area, start=start, count=span)
+        else:
+            series = signal_series(kind=SignalKind.AREA_PRICE, area=area, start=start, end=end)
+            values = [series.get(at) for at in calendar.interval_starts(start, span)]
+        best: Window | None = None
+        for i in range(span - length + 1):
+            chunk = values[i : i + length]
+            if any(v is None for v in chunk):
+                continue
+            mean = (sum(chunk) / length).quantize(Decimal("0.0001"))
+            if best is None or mean < best.mean:
+                first = start + i * calendar.INTERVAL
+                best = Window(area, first, first + length * calendar.INTERVAL, mean)
+        if best is None:
+            missing.append(area)
+        else:
+            windows.append(best)
+    windows.sort(key=lambda w: (w.mean, w.start, w.area))
+    return windows, missing
+
+
+@functools.cache
+def interconnectors() -> tuple[dict[str, Any], ...]:
+    """Inter-area interconnector capacities (OCCTO operational, 2025-26): reference data."""
+    path = Path(__file__).resolve().parent / "data" / "interconnectors" / INTERCONNECTOR_FILE
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    out = []
+    for row in rows:
+        item: dict[str, Any] = {
+            "link_id": row["link_id"],
+            "name_en": row["name_en"],
+            "name_ja": row["occto_name_ja"],
+            "type": row["type"],
+            "area_a": row["area_a"].lower(),
+            "area_b": row["area_b"].lower(),
+            "forward_direction": row["occto_forward_direction"],
+            "notes": row["notes"],
+        }
+        for key in (
+            "fwd_max_MW",
+            "fwd_median_MW",
+            "rev_max_MW",
+            "rev_median_MW",
+            "nominal_facility_MW",
+        ):
+            item[key.lower()] = int(row[key]) if row[key].strip() else None
+        out.append(item)
+    return tuple(out)

@@ -51,7 +51,7 @@ class WorkloadBidFilter(_BidFilter):
 
 
 class SignalFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=SignalKind.choices)
+    kind = django_filters.CharFilter(help_text=", ".join(SignalKind.values))
     area = django_filters.CharFilter(field_name="area_id")
     interval_from = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="gte")
     interval_to = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="lt")

@@ -114,6 +114,9 @@ class BulkResultSerializer(serializers.Serializer):
 
 
 class SignalSerializer(serializers.ModelSerializer):
+    # Plain strings: a second enum named "kind" (besides the workload kind) would collide in
+    # the OpenAPI schema.
+    kind = serializers.CharField(read_only=True, help_text=", ".join(SignalKind.values))
     publisher = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -127,7 +130,22 @@ class SignalPointSerializer(serializers.Serializer):
 
 
 class SignalPublishSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=SignalKind.choices)
+    kind = serializers.CharField(help_text=", ".join(SignalKind.values))
     area = serializers.CharField(required=False, allow_null=True)
     source = serializers.CharField(required=False, max_length=60)
     values = SignalPointSerializer(many=True)
+
+
+class BestWindowsQuerySerializer(serializers.Serializer):
+    areas = serializers.CharField(help_text="comma-separated area codes")
+    hours = serializers.FloatField(min_value=0.5, max_value=48)
+    within = serializers.FloatField(min_value=0.5, max_value=14 * 24, default=24)
+    metric = serializers.ChoiceField(choices=["price", "carbon"], default="price")
+    start = serializers.DateTimeField(required=False, help_text="default: the current interval")
+
+
+class WindowSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    mean = serializers.DecimalField(max_digits=14, decimal_places=4)

@@ -9,6 +9,7 @@ router = SimpleRouter()
 router.register("capacity-offers", views.CapacityOfferViewSet, basename="capacity-offer")
 router.register("energy-offers", views.EnergyOfferViewSet, basename="energy-offer")
 router.register("workloads", views.WorkloadBidViewSet, basename="workload")
+router.register("signals", views.SignalViewSet, basename="signal")
 
 urlpatterns = [
     re_path(r"^bids/bulk/?$", views.BulkBidViewSet.as_view({"post": "create"}), name="bids-bulk"),

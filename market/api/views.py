@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from market import selectors, services
+from aggregator.errors import InvalidInput
+from market import calendar, selectors, services
 from market.api import filters as f
 from market.api import serializers as s
 from market.choices import BidType
 from market.idempotency import idempotent
 from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.services import signals as signal_services
+from operators.api.permissions import request_actor
 from operators.api.views import ActorMixin
+from operators.models import GridArea
 
 
 class _BidViewSet(
@@ -112,8 +117,6 @@ class BulkBidViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.BulkInSerializer, responses={201: s.BulkResultSerializer})
     @idempotent
     def create(self, request):
-        from operators.api.permissions import request_actor
-
         body = request.data
         items = body.get("bids") if isinstance(body, dict) else None
         bids = services.bids_submit_bulk(actor=request_actor(request), items=items)
@@ -121,3 +124,68 @@ class BulkBidViewSet(viewsets.GenericViewSet):
             {"count": len(bids), "bids": [b.public_id for b in bids], "status": "submitted"},
             status=status.HTTP_201_CREATED,
         )
+
+
+class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Grid signals per area and interval (public to participants); publishers POST series.
+
+    Power suppliers publish curtailment forecasts; the market operator area caps, prices
+    and carbon. Later publications supersede earlier ones for the same interval.
+    """
+
+    serializer_class = s.SignalSerializer
+    filterset_class = f.SignalFilter
+
+    def get_queryset(self):
+        return selectors.signal_list().select_related("publisher")
+
+    @extend_schema(
+        request=s.SignalPublishSerializer, responses={201: s.SignalSerializer(many=True)}
+    )
+    @idempotent
+    def create(self, request):
+        data = s.SignalPublishSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = signal_services.signal_publish(
+            actor=request_actor(request),
+            kind=data.validated_data["kind"],
+            area=data.validated_data.get("area"),
+            values=data.validated_data["values"],
+            source=data.validated_data.get("source", ""),
+        )
+        return Response(s.SignalSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[s.BestWindowsQuerySerializer], responses=s.WindowSerializer(many=True)
+    )
+    @action(detail=False, methods=["get"], url_path="best-windows", filterset_class=None)
+    def best_windows(self, request):
+        """The cheapest (or cleanest) contiguous window of `hours` per area within `within` h."""
+        query = s.BestWindowsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        areas = [a.strip() for a in q["areas"].split(",") if a.strip()]
+        known = set(GridArea.objects.values_list("code", flat=True))
+        if unknown := sorted(set(areas) - known):
+            raise InvalidInput.from_errors({"areas": [f"Unknown area(s): {', '.join(unknown)}."]})
+        start = calendar.floor_interval(q.get("start") or timezone.now())
+        windows, missing = selectors.best_windows(
+            areas=areas, hours=q["hours"], within_hours=q["within"], metric=q["metric"], start=start
+        )
+        return Response(
+            {
+                "metric": q["metric"],
+                "unit": "JPY/kWh" if q["metric"] == "price" else "gCO2/kWh",
+                "hours": q["hours"],
+                "from": start,
+                "within_hours": q["within"],
+                "windows": s.WindowSerializer(windows, many=True).data,
+                "best": s.WindowSerializer(windows[0]).data if windows else None,
+                "no_data": missing,
+            }
+        )
+
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def interconnectors(self, request):
+        """Inter-area interconnector capacities (OCCTO operational values, reference data)."""
+        return Response(list(selectors.interconnectors()))
