@@ -88,7 +88,7 @@ def _replay_prices(start: datetime, stdout) -> int:
         summary = signals_import_jepx(rows=by_day[source_day], source=REPLAY_SOURCE, shift=shift)
         created += summary.created
         day += timedelta(days=1)
-    stdout.write(f"market demo: {created} JEPX FY2023 prices replayed onto the demo days")
+    stdout.write(f"market demo: {created} JEPX FY2023 prices replayed onto the demo days\n")
     return created
 
 
@@ -193,13 +193,13 @@ def load_market_demo(stdout, *, now: datetime | None = None) -> int:
         model.objects.filter(organisation__slug__in=demo_orgs, start=start).exists()
         for model in BID_MODELS.values()
     ):
-        stdout.write("market demo: bids for this horizon already exist")
+        stdout.write("market demo: bids for this horizon already exist\n")
         return created
     bids = _bids(start, now)
     signals = _signals(start, now)
     stdout.write(
         f"market demo: {bids} bids and {signals} signal values for "
         f"{calendar.to_jst(start):%Y-%m-%d %H:%M} JST + 24 h "
-        f"(prices: JEPX FY2023 replayed; carbon: © Electricity Maps, ODbL)"
+        f"(prices: JEPX FY2023 replayed; carbon: © Electricity Maps, ODbL)\n"
     )
     return created + bids + signals
