@@ -92,12 +92,6 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
             if offer_cost[o, t] < grid_cost[offer_area[o], t]:
                 tiers[offer_area[o]].append(o)
 
-        def marginal(a: int) -> tuple[float, int]:
-            for o in tiers[a]:
-                if offer_left[o, t] > _EPS:
-                    return offer_cost[o, t], o
-            return grid_cost[a, t], -1
-
         for i in order:
             need = min(idx.rate_cap[i, t], left[i])
             unit = idx.unit[i]
@@ -107,7 +101,14 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
                 for site in sites_of[i]:
                     if site in skip or cap_left[site, t] < unit - _EPS:
                         continue
-                    price, tier = marginal(idx.site_area[site])
+                    price, tier = _marginal(
+                        tiers[idx.site_area[site]],
+                        offer_left,
+                        offer_cost,
+                        grid_cost,
+                        idx.site_area[site],
+                        t,
+                    )
                     kwh = idx.site_kwh_per_cu[site]
                     cost = idx.offer_price[site, t] + price * kwh / snap.hours
                     if best is None or cost < best[0] - 1e-12:
@@ -132,6 +133,14 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
                 _use_energy(tiers[area], offer_left, t, take * kwh)
                 out.append((i, site, t, take))
     return _allocation(snap, idx, out, use_offers=True)
+
+
+def _marginal(tier, offer_left, offer_cost, grid_cost, area: int, t: int) -> tuple[float, int]:
+    """Cheapest energy left in the area: the first offer tier with kWh, else the grid."""
+    for o in tier:
+        if offer_left[o, t] > _EPS:
+            return offer_cost[o, t], o
+    return grid_cost[area, t], -1
 
 
 def _use_energy(tier: list[int], offer_left: np.ndarray, t: int, kwh: float) -> None:

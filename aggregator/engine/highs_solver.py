@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -21,6 +23,23 @@ _BASE_OPTIONS = {
 }
 
 
+def _quiet_first_instance() -> None:
+    """HiGHS prints a licence banner to fd 1 when the first instance is created; that would
+    corrupt `solve` output on stdout, so create that first instance with fd 1 muted."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_quiet_first_instance()
+
+
 @dataclass
 class Solution:
     status: str  # "optimal" | "feasible" | "infeasible" | "time_limit" | …
@@ -33,14 +52,14 @@ class Solution:
     highs: highspy.Highs | None = None
 
 
-def _new_highs(options: dict) -> highspy.Highs:
+def new_highs(options: dict) -> highspy.Highs:
     h = highspy.Highs()
     for key, value in {**_BASE_OPTIONS, **options}.items():
         h.setOptionValue(key, value)
     return h
 
 
-def _pass(h: highspy.Highs, model: Model, integer: bool) -> None:
+def pass_model(h: highspy.Highs, model: Model, integer: bool) -> None:
     a = model.matrix
     lp = highspy.HighsLp()
     lp.num_col_ = model.n_col
@@ -80,31 +99,33 @@ def solve(
     start: np.ndarray | None = None,
 ) -> Solution:
     """Solve once. LP: dual simplex by default (certified duals). MIP: branch and cut."""
-    h = _new_highs(options or {})
-    _pass(h, model, integer)
+    h = new_highs(options or {})
+    pass_model(h, model, integer)
     if start is not None:
         h.setSolution(model.n_col, np.arange(model.n_col, dtype=np.int32), start)
     started = time.perf_counter()
     h.run()
-    solve_s = time.perf_counter() - started
+    return collect(h, model, integer=integer, solve_s=time.perf_counter() - started)
+
+
+def collect(h: highspy.Highs, model: Model, *, integer: bool, solve_s: float) -> Solution:
     status = _STATUS.get(h.getModelStatus(), str(h.getModelStatus()))
     sol = h.getSolution()
     info = h.getInfo()
     gap = None
-    if integer and model.integer.any():
+    mip = bool(integer and model.integer.any())
+    if mip:
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
         if status != "optimal" and info.primal_solution_status == 2:
             status = "feasible"
-    values = np.asarray(sol.col_value, dtype=np.float64)
-    duals = np.asarray(sol.row_dual, dtype=np.float64)
     return Solution(
         status=status,
-        values=values,
-        row_dual=duals,
+        values=np.asarray(sol.col_value, dtype=np.float64),
+        row_dual=np.asarray(sol.row_dual, dtype=np.float64),
         objective=float(info.objective_function_value),
         solve_s=solve_s,
         mip_gap=gap,
-        solver=_describe(h, integer and model.integer.any()),
+        solver=_describe(h, mip),
         highs=h,
     )
 
@@ -117,10 +138,12 @@ def _describe(h: highspy.Highs, mip: bool) -> str:
     return f"highs-{version} ({algo}, 1 thread)"
 
 
-def fix_and_price(model: Model, values: np.ndarray, options: dict | None = None) -> Solution:
+def fix_and_price(
+    model: Model, values: np.ndarray, options: dict | None = None
+) -> tuple[Solution, Model]:
     """Fix the integer columns at their MIP values and re-solve the LP for prices."""
     lo, hi = model.col_lo.copy(), model.col_hi.copy()
     fixed = np.round(values[model.integer])
     lo[model.integer] = hi[model.integer] = fixed
     relaxed = Model(**{**model.__dict__, "col_lo": lo, "col_hi": hi})
-    return solve(relaxed, integer=False, options=options)
+    return solve(relaxed, integer=False, options=options), relaxed

@@ -41,6 +41,10 @@ class Model:
     area_cap_rows: np.ndarray  # flat a*T+t of area cap rows
     area_cap_row0: int
     row_kind_counts: dict[str, int]
+    mig_x: np.ndarray  # x column of each migration column / row
+    mig_row0: int  # migration rows come last, one per migration column
+    x_group: np.ndarray  # per x column: workload * T + interval
+    x_energy_cost: np.ndarray  # per x column: its energy at the area's grid cost (JPY)
 
     @property
     def n_col(self) -> int:
@@ -79,7 +83,7 @@ def _rows_for_groups(keys: np.ndarray, min_size: int) -> tuple[np.ndarray, np.nd
 
 
 def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
-    n_t, n_a, n_s = snap.n_intervals, len(snap.areas), len(snap.sites)
+    n_t, n_a = snap.n_intervals, len(snap.areas)
     h = snap.hours
     j, s, t = tri.j, tri.s, tri.t
     n_x = len(j)
@@ -191,7 +195,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
     # Migration rows: unit·x_k − unit·x_prev − m_k ≤ 0.
     m_rows = np.arange(n_m)
     has_prev = prev_ok[mk]
-    add(
+    mig0 = add(
         "migration",
         np.concatenate([m_rows, m_rows[has_prev], m_rows]),
         np.concatenate([mk, mk[has_prev] - 1, n_x + m_rows]),
@@ -244,6 +248,10 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         area_cap_rows=np.nonzero(capped)[0],
         area_cap_row0=ac0,
         row_kind_counts=counts,
+        mig_x=mk,
+        mig_row0=mig0,
+        x_group=j * n_t + t,
+        x_energy_cost=kwh * grid_cost.ravel()[a_of_x],
     )
 
 
