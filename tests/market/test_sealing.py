@@ -81,7 +81,7 @@ def test_selectors_scope_to_the_owner(alice, charlie, rita, oscar, sealed):
         ).exists()
 
 
-def _admin(oscar) -> Client:
+def _browser(oscar) -> Client:
     client = Client()
     client.force_login(oscar.user)
     return client
@@ -96,7 +96,7 @@ def _admin(oscar) -> Client:
     ],
 )
 def test_django_admin_shows_sealed_bids_to_nobody(oscar, sealed, model, endpoint):
-    client = _admin(oscar)
+    client = _browser(oscar)
     name = model._meta.model_name
     bid_id = sealed[endpoint]
     listing = client.get(f"/admin/market/{name}/")
@@ -114,6 +114,19 @@ def test_django_admin_shows_sealed_bids_to_nobody(oscar, sealed, model, endpoint
 
 
 def test_django_admin_has_no_revisions_or_idempotency_pages(oscar, sealed):
-    client = _admin(oscar)
+    client = _browser(oscar)
     assert client.get("/admin/market/bidrevision/").status_code == 404
     assert client.get("/admin/market/idempotencykey/").status_code == 404
+
+
+@pytest.mark.urls("tests.market.portal_urls")
+def test_portal_shows_bids_to_the_owner_only(alice, charlie, rita, oscar, sealed):
+    bid_id = sealed["capacity-offers"]
+    owner = _browser(alice)
+    assert f"cap-{bid_id}" in owner.get("/market/bids/").content.decode()
+    detail = owner.get(f"/market/bids/capacity/{bid_id}/")
+    assert detail.status_code == 200 and "alpha-tky-1" in detail.content.decode()
+    for outsider in (charlie, rita, oscar):
+        client = _browser(outsider)
+        assert f"cap-{bid_id}" not in client.get("/market/bids/").content.decode()
+        assert client.get(f"/market/bids/capacity/{bid_id}/").status_code == 404
