@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +240,13 @@ def signal_publish(
         if at in seen:
             errors.setdefault("values", []).append(_("Item %(i)d: a repeated interval.") % {"i": i})
         seen.add(at)
-        number = Decimal(str(number))
+        try:
+            number = Decimal(str(number))
+        except (InvalidOperation, ValueError):
+            number = Decimal("NaN")
+        if not number.is_finite():
+            errors.setdefault("values", []).append(_("Item %(i)d: not a number.") % {"i": i})
+            continue
         if kind in (SignalKind.AREA_PRICE, SignalKind.SYSTEM_PRICE):
             ok = params.energy_price_min <= number <= params.energy_price_max
         else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from market import calendar
 
@@ -55,3 +57,15 @@ def test_alignment_and_naive_times_are_refused():
     assert not calendar.is_aligned(datetime(2024, 8, 1, 3, 15, tzinfo=UTC))
     with pytest.raises(ValueError, match="naive"):
         calendar.as_utc(datetime(2024, 8, 1, 3, 0))
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    )
+)
+def test_every_instant_lies_in_its_slot(instant):
+    day, slot = calendar.slot_of(instant)
+    start = calendar.slot_start(day, slot)
+    assert start <= instant < start + calendar.INTERVAL
+    assert calendar.floor_interval(instant) == start

@@ -68,4 +68,6 @@ def test_replayed_prices_match_the_jepx_file(participants):
 
 def test_command_refuses_without_participants(db):
     with pytest.raises(CommandError, match="run load_demo first"):
+        call_command("load_market_demo", "--allow-production", stdout=StringIO())
+    with pytest.raises(CommandError, match="DEBUG off"):
         call_command("load_market_demo", stdout=StringIO())

@@ -151,3 +151,19 @@ def test_api_filters(trent, alpha_site):
     assert client.get("/api/v1/workloads/", {"kind": "batch"}).json()["results"] == []
     assert len(client.get("/api/v1/workloads/", {"area": "tokyo"}).json()["results"]) == 2
     assert client.get("/api/v1/workloads/", {"status": "cancelled"}).json()["results"] == []
+
+
+def test_clearing_outcomes_are_recorded_once_and_freeze_the_bid(alice, alpha_site):
+    from market.services.outcomes import bids_record_outcome
+
+    bid = _offer(alice, alpha_site, GATE - timedelta(hours=1))
+    outcomes = {bid.public_id: BidStatus.PARTLY_CLEARED}
+    assert bids_record_outcome(outcomes=outcomes, run_id="2030-04-01T03:00Z", now=GATE) == 1
+    assert bids_record_outcome(outcomes=outcomes, run_id="2030-04-01T03:00Z", now=GATE) == 0
+    bid.refresh_from_db()
+    assert bid.status == BidStatus.PARTLY_CLEARED and bid.revision == 2
+    last = BidRevision.objects.filter(bid_id=bid.pk).order_by("revision").last()
+    assert last.status == BidStatus.PARTLY_CLEARED and last.actor_label == "system"
+    assert AuditEvent.objects.filter(code="market.bid.outcomes_recorded").count() == 1
+    with pytest.raises(InvalidInput):
+        bids_record_outcome(outcomes={"xx-1": "cleared", bid.public_id: "submitted"}, run_id="r")

@@ -121,6 +121,11 @@ def test_best_windows_by_carbon_uses_annual_factors(alice):
     assert windows[0]["mean"] == "309.0000"
 
 
+def test_best_windows_without_trailing_slash(alice):
+    response = client_for(alice).get("/api/v1/signals/best-windows", {"areas": "tokyo", "hours": 1})
+    assert response.status_code == 200 and response.json()["no_data"] == ["tokyo"]
+
+
 def test_best_windows_rejects_unknown_areas(alice):
     response = client_for(alice).get("/api/v1/signals/best-windows/", {"areas": "mars", "hours": 1})
     assert response.status_code == 400 and "areas" in response.json()["errors"]
