@@ -145,7 +145,7 @@ def feasible_triples(snap: Snapshot, idx: Indexed) -> Triples:
     ub_cu = np.minimum(idx.rate_cap[j, t], idx.remaining[j])
     gang = idx.unit[j] > 1
     ub_cu[gang] = np.minimum(ub_cu[gang], idx.offer_cu[s[gang], t[gang]])
-    ub = np.floor(ub_cu / idx.unit[j] + 1e-9)
+    ub = np.where(gang, np.floor(ub_cu / idx.unit[j] + 1e-9), ub_cu)
     pinned = np.full(len(j), np.nan)
     _apply_pins(snap, idx, j, s, t, ub, pinned)
     keep = (ub > 0) | ~np.isnan(pinned)

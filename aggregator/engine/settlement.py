@@ -69,7 +69,10 @@ def settle(snap: Snapshot, idx: Indexed, c: Cleared) -> tuple[list[dict], dict]:
     for o, offer in enumerate(snap.energy_offers):
         sel = c.offer == o
         kwh, t = c.offer_kwh[sel], c.offer_t[sel]
-        got = float(np.sum(c.balance_price[offer_area[sel], t] * kwh))
+        # Suppliers get the balance price net of the carbon charge on their own energy (the
+        # market remits that charge, like the grid's, to the carbon account).
+        carbon_charge = snap.carbon_price_jpy_per_t * offer.carbon[t] / 1e6
+        got = float(np.sum((c.balance_price[offer_area[sel], t] - carbon_charge) * kwh))
         supplier_in += got
         amount = _make_whole(float(np.sum(offer.price[t] * kwh)) - got)
         if amount:

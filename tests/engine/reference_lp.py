@@ -1,0 +1,130 @@
+"""An independent statement of the clearing LP, written straight from SCENARIO_FORMAT.md with
+plain loops and solved with scipy's `linprog` — to check the engine's optimum against."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+
+def _series(value, n):
+    return list(value) if isinstance(value, list) else [value] * n
+
+
+def placements(doc: dict) -> list[tuple[str, str, int]]:
+    """Every (workload, site, interval) the format allows."""
+    n = len(doc["intervals"])
+    offer = {c["site"]: _series(c["cu"], n) for c in doc["capacity_offers"]}
+    out = []
+    for w in doc["workloads"]:
+        for s in doc["sites"]:
+            if w["accelerator"] != s["accelerator"] or s["id"] not in offer:
+                continue
+            if not set(w.get("residency") or []) <= set(s.get("residency") or []):
+                continue
+            if w.get("areas") is not None and s["area"] not in w["areas"]:
+                continue
+            if w.get("max_latency_ms") is not None:
+                lat = s.get("latency_ms", {}).get(w["zone"])
+                if lat is None or lat > w["max_latency_ms"]:
+                    continue
+            for t in range(n):
+                if offer[s["id"]][t] <= 0:
+                    continue
+                if w["kind"] == "inference":
+                    if _series(w["demand"], n)[t] <= 0:
+                        continue
+                elif not (w.get("earliest", 0) <= t <= w.get("deadline", n - 1)):
+                    continue
+                out.append((w["id"], s["id"], t))
+    return out
+
+
+def optimum(doc: dict) -> float:
+    """Maximum welfare of the LP (gang sizes relaxed)."""
+    n, h = len(doc["intervals"]), doc["interval_minutes"] / 60
+    cp = doc.get("carbon_price_jpy_per_t", 0) / 1e6
+    sites = {s["id"]: s for s in doc["sites"]}
+    works = {w["id"]: w for w in doc["workloads"]}
+    offer = {c["site"]: c for c in doc["capacity_offers"]}
+    xs = placements(doc)
+    cols, cost, upper = [], [], []
+
+    def col(key, c, ub):
+        cols.append(key)
+        cost.append(c)
+        upper.append(ub)
+        return len(cols) - 1
+
+    x_col = {}
+    for j, s, t in xs:
+        w = works[j]
+        margin = (_series(w["limit_price"], n)[t] - _series(offer[s]["price"], n)[t]) * h
+        x_col[(j, s, t)] = col(("x", j, s, t), -margin, None)
+    m_col = {}
+    for j, s, t in xs:
+        w = works[j]
+        if w.get("migration_cost", 0) > 0 and s != w.get("home_site"):
+            m_col[(j, s, t)] = col(("m", j, s, t), w["migration_cost"], None)
+    e_col = {}
+    for o in doc["energy_offers"]:
+        for t in range(n):
+            price = _series(o["price"], n)[t] + cp * _series(o.get("carbon", 0), n)[t]
+            e_col[(o["id"], t)] = col(("e", o["id"], t), price, _series(o["kwh"], n)[t])
+    g_col = {}
+    for a in doc["areas"]:
+        for t in range(n):
+            price = _series(a["price"], n)[t] + cp * _series(a.get("carbon", 0), n)[t]
+            g_col[(a["id"], t)] = col(("g", a["id"], t), price, None)
+
+    a_ub, b_ub, a_eq, b_eq = [], [], [], []
+
+    def row(entries, bound, eq=False):
+        r = np.zeros(len(cols))
+        for c, v in entries:
+            r[c] += v
+        (a_eq if eq else a_ub).append(r)
+        (b_eq if eq else b_ub).append(bound)
+
+    for s, c in offer.items():
+        for t in range(n):
+            row([(x_col[k], 1) for k in x_col if k[1] == s and k[2] == t], _series(c["cu"], n)[t])
+    for j, w in works.items():
+        for t in range(n):
+            rate = _series(w["demand"], n)[t] if w["kind"] == "inference" else np.inf
+            rate = min(rate, w.get("max_cu") if w.get("max_cu") is not None else np.inf)
+            if np.isfinite(rate):
+                row([(x_col[k], 1) for k in x_col if k[0] == j and k[2] == t], rate)
+        if w["kind"] == "batch":
+            row([(x_col[k], 1) for k in x_col if k[0] == j], w["remaining_cu_intervals"])
+    for a in doc["areas"]:
+        caps = _series(a.get("cap_kw"), n)
+        for t in range(n):
+            load = [
+                (x_col[k], sites[k[1]]["kw_per_cu"] * sites[k[1]]["pue"] * h)
+                for k in x_col
+                if sites[k[1]]["area"] == a["id"] and k[2] == t
+            ]
+            supply = [
+                (e_col[(o["id"], t)], -1) for o in doc["energy_offers"] if o["area"] == a["id"]
+            ]
+            row([*load, *supply, (g_col[(a["id"], t)], -1)], 0.0, eq=True)
+            if caps[t] is not None:
+                row(load, caps[t] * h)
+    for (j, s, t), mc in m_col.items():
+        entries = [(x_col[(j, s, t)], 1), (mc, -1)]
+        if (j, s, t - 1) in x_col:
+            entries.append((x_col[(j, s, t - 1)], -1))
+        row(entries, 0.0)
+
+    res = linprog(
+        np.array(cost),
+        A_ub=np.array(a_ub) if a_ub else None,
+        b_ub=b_ub or None,
+        A_eq=np.array(a_eq) if a_eq else None,
+        b_eq=b_eq or None,
+        bounds=[(0, u) for u in upper],
+        method="highs",
+    )
+    assert res.status == 0, res.message
+    return -res.fun
