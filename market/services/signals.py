@@ -183,6 +183,13 @@ def carbon_factors_import(*, path: Path) -> tuple[int, int]:
         )
         created += was_created
         updated += not was_created
+    audit_record(
+        code="market.carbon_factors.imported",
+        actor_label="system",
+        object_type="market.carbonfactor",
+        object_id=str(year),
+        payload={"year": year, "created": created, "updated": updated, "source": EM_SOURCE},
+    )
     return created, updated
 
 

@@ -167,3 +167,19 @@ def test_clearing_outcomes_are_recorded_once_and_freeze_the_bid(alice, alpha_sit
     assert AuditEvent.objects.filter(code="market.bid.outcomes_recorded").count() == 1
     with pytest.raises(InvalidInput):
         bids_record_outcome(outcomes={"xx-1": "cleared", bid.public_id: "submitted"}, run_id="r")
+
+
+@pytest.mark.parametrize("endpoint", ["capacity-offers", "workloads"])
+def test_list_query_budget_does_not_grow_with_bids(
+    trent, alpha_site, endpoint, django_assert_max_num_queries
+):
+    client = client_for(trent)
+    payload = capacity_payload() if endpoint == "capacity-offers" else inference_payload()
+    for _ in range(3):
+        client.post(f"/api/v1/{endpoint}/", payload, format="json")
+    with django_assert_max_num_queries(8):
+        assert len(client.get(f"/api/v1/{endpoint}/").json()["results"]) == 3
+    for _ in range(20):
+        client.post(f"/api/v1/{endpoint}/", payload, format="json")
+    with django_assert_max_num_queries(8):
+        assert len(client.get(f"/api/v1/{endpoint}/").json()["results"]) == 23
