@@ -224,6 +224,16 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
             np.zeros(n_g),
         ]
     )
+    row_hi_all = np.concatenate(row_hi)
+    if pinned.any():
+        # Pins are dispatched facts: a limit row never makes them infeasible (their CU is
+        # rounded to 6 decimals, which may overshoot a binding limit by ~1e-7).
+        fixed_values = np.zeros(n_col)
+        fixed_values[:n_x][pinned] = x_lo[pinned]
+        pinned_load = matrix @ fixed_values
+        upper_only = np.isfinite(row_hi_all) & ~np.isfinite(np.concatenate(row_lo))
+        upper_only[mig0:] = False  # migration rows hold through their m column
+        row_hi_all = np.where(upper_only, np.maximum(row_hi_all, pinned_load), row_hi_all)
     integer = np.zeros(n_col, dtype=bool)
     integer[:n_x] = (unit > 1) & ~pinned
     return Model(
@@ -231,7 +241,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g)]),
         col_hi=np.concatenate([x_hi, np.full(n_m, np.inf), e_hi, np.full(n_g, np.inf)]),
         row_lo=np.concatenate(row_lo),
-        row_hi=np.concatenate(row_hi),
+        row_hi=row_hi_all,
         matrix=matrix,
         integer=integer,
         welfare_cost=welfare_cost,

@@ -13,7 +13,7 @@ from tests.engine import reference_lp
 from tests.engine.generators import snapshots
 
 TOL = 1e-5
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _series(value, n):
