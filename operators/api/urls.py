@@ -4,7 +4,10 @@ from rest_framework.routers import DefaultRouter
 
 from operators.api import views
 
-router = DefaultRouter(trailing_slash="/?")
+router = DefaultRouter()
+# DRF only checks trailing_slash for truthiness; set the pattern itself so that
+# /api/v1/sites and /api/v1/sites/ both work (a POST must not meet a redirect).
+router.trailing_slash = "/?"
 router.register("areas", views.GridAreaViewSet, basename="area")
 router.register("zones", views.DemandZoneViewSet, basename="zone")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from market.demo import load_market_demo
 from operators import demo, services
 from operators.actors import Actor
 from operators.choices import MEMBER_ROLE_SCOPES, MemberRole, Scope
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             created = self._load_participants()
             keys = self._ensure_keys(known_keys)
             created += self._load_sites()
+            load_market_demo(self.stdout)
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         keys_file.write_text("".join(f"{slug} {key}\n" for slug, key in sorted(keys.items())))
         keys_file.chmod(0o600)
