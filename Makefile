@@ -23,7 +23,7 @@ run: $(STAMP)
 	@echo ""
 	@echo "wattbit is starting at  http://127.0.0.1:$(PORT)/   (API docs: http://127.0.0.1:$(PORT)/api/docs/)"
 	@echo ""
-	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+	$(PY) manage.py runexchange 127.0.0.1:$(PORT)
 
 ## make test — the whole suite (uses DATABASE_URL / REDIS_URL when set)
 test: $(STAMP)

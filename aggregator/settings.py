@@ -190,11 +190,18 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"ApiKeyAuth": []}],
+    # Several models have a field called "status"; name each choice set explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "market.clearing_models.RunStatus",
+        "BidStatusEnum": "market.choices.BidStatus",
+        "DeliveryStateEnum": "market.dispatch_models.DeliveryState",
+        "AckStateEnum": "market.dispatch_models.AckState",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without Redis the same pipeline runs in-process, so `make run` needs nothing else.
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
@@ -218,6 +225,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Production refuses http:// and private/loopback targets (SSRF); tests with a local
 # receiver set WEBHOOK_ALLOW_PRIVATE_TARGETS=1.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
+# A receiver gets this long to answer one push (a slow one must not hold a worker).
+WEBHOOK_TIMEOUT_S = env_int("WEBHOOK_TIMEOUT_S", 10)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {
@@ -229,4 +238,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- The interval cycle's clock (Celery beat; `make run` ticks the same tasks in-process) --
+CELERY_BEAT_SCHEDULE = {
+    "clear-due-intervals": {"task": "aggregator.tasks.clear_due_intervals", "schedule": 30.0},
+    "push-due-deliveries": {"task": "aggregator.tasks.push_due_deliveries", "schedule": 10.0},
+    "flag-unacknowledged-orders": {
+        "task": "aggregator.tasks.flag_unacknowledged_orders",
+        "schedule": 60.0,
+    },
 }

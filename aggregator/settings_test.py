@@ -9,7 +9,7 @@ from aggregator.settings import STORAGES
 
 # Unit tests run the pipeline in-process; the end-to-end test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_URL = "memory://localhost/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 STORAGES = {

@@ -74,3 +74,24 @@ def iso_z(instant: datetime) -> str:
 
 def to_jst(instant: datetime) -> datetime:
     return as_utc(instant).astimezone(JST)
+
+
+def parse_iso(text: str) -> datetime:
+    """An ISO 8601 instant with a timezone (a trailing Z allowed) as an aware UTC datetime."""
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise ValueError(f"{text!r} has no timezone")
+    return instant.astimezone(UTC)
+
+
+def due_for_clearing(now: datetime, lead_minutes: int) -> list[datetime]:
+    """Intervals whose gate has closed but which have not started: clear them now."""
+    first = ceil_interval(as_utc(now))
+    if first == as_utc(now):
+        first += INTERVAL  # an interval starting right now is already in delivery
+    due = []
+    candidate = first
+    while gate_closure(candidate, lead_minutes) <= as_utc(now):
+        due.append(candidate)
+        candidate += INTERVAL
+    return due

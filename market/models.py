@@ -306,3 +306,9 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.key}"
+
+
+# Clearing results and dispatch live in their own modules; importing them here registers
+# them with the market app.
+from market.clearing_models import *  # noqa: E402, F403
+from market.dispatch_models import *  # noqa: E402, F403

@@ -10,11 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
 from market import calendar
 from market.choices import BidType, SignalKind
 from market.models import (
+    Allocation,
     BidRevision,
     CapacityOffer,
     CarbonFactor,
@@ -166,3 +167,17 @@ def interconnectors() -> tuple[dict[str, Any], ...]:
             item[key.lower()] = int(row[key]) if row[key].strip() else None
         out.append(item)
     return tuple(out)
+
+
+def served_cu_intervals_before(start: datetime) -> dict[int, Decimal]:
+    """CU-intervals already served per workload in firm intervals before `start`.
+
+    A batch bid's remaining work shrinks as earlier runs serve it; the next snapshot must
+    not offer the same work again.
+    """
+    rows = (
+        Allocation.objects.filter(is_current=True, interval_start__lt=start)
+        .values("workload_id")
+        .annotate(total=Sum("cu"))
+    )
+    return {r["workload_id"]: r["total"] for r in rows}

@@ -26,6 +26,7 @@ from market.models import (
     Signal,
     WorkloadBid,
 )
+from market.selectors import served_cu_intervals_before
 from operators.models import GridArea, Site
 
 SCHEMA = "wattbit.clearing/1"
@@ -185,6 +186,7 @@ def _energy(start, end, n) -> list[dict[str, Any]]:
 
 def _workloads(start, end, n, codes) -> list[dict[str, Any]]:
     out = []
+    served = served_cu_intervals_before(start)
     for w in _live(WorkloadBid, start, end):
         item: dict[str, Any] = {
             "id": f"wl-{w.pk}",
@@ -201,7 +203,9 @@ def _workloads(start, end, n, codes) -> list[dict[str, Any]]:
         else:
             # Window indexes into the horizon; a deadline past it is allowed (work may wait).
             item.update(
-                remaining_cu_intervals=_num(w.remaining_cu_intervals, CU),
+                remaining_cu_intervals=_num(
+                    max(Decimal(0), w.remaining_cu_intervals - served.get(w.pk, Decimal(0))), CU
+                ),
                 earliest=max(0, _offset(w.start, start)),
                 deadline=_offset(w.end, start) - 1,
                 migration_cost=_num(w.migration_cost, PRICE),

@@ -3,13 +3,18 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from market.api import views
+from market.api import clearing_views, views
 
 router = SimpleRouter()
 router.register("capacity-offers", views.CapacityOfferViewSet, basename="capacity-offer")
 router.register("energy-offers", views.EnergyOfferViewSet, basename="energy-offer")
 router.register("workloads", views.WorkloadBidViewSet, basename="workload")
 router.register("signals", views.SignalViewSet, basename="signal")
+router.register("clearing-runs", clearing_views.ClearingRunViewSet, basename="clearing-run")
+router.register("allocations", clearing_views.AllocationViewSet, basename="allocation")
+router.register("energy-awards", clearing_views.EnergyAwardViewSet, basename="energy-award")
+router.register("orders", clearing_views.OrderViewSet, basename="order")
+router.trailing_slash = "/?"
 
 urlpatterns = [
     # Exact paths without a trailing slash, as documented (the router's need one).
@@ -19,5 +24,15 @@ urlpatterns = [
         name="signal-best-windows-exact",
     ),
     re_path(r"^bids/bulk/?$", views.BulkBidViewSet.as_view({"post": "create"}), name="bids-bulk"),
+    re_path(r"^results/?$", clearing_views.ResultsView.as_view(), name="results"),
+    re_path(
+        r"^results/advisory/?$", clearing_views.AdvisoryView.as_view(), name="results-advisory"
+    ),
+    re_path(r"^events/outage/?$", clearing_views.OutageEventView.as_view(), name="event-outage"),
+    re_path(
+        r"^events/energy-offer/?$",
+        clearing_views.EnergyOfferEventView.as_view(),
+        name="event-energy-offer",
+    ),
     *router.urls,
 ]

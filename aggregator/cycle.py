@@ -1,0 +1,158 @@
+"""The interval cycle: claim the run of a firm interval, snapshot, solve, persist, hand off.
+
+Exactly one run per interval: a unique row per interval plus a compare-and-set lease.
+A worker that dies mid-run leaves the lease to expire; the next trigger takes the run over
+and redoes it from its stored snapshot, so the outcome is the same and nothing is doubled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aggregator.engine import solve
+from market import calendar
+from market.clearing_models import ClearingRun, RunStatus
+from market.models import MarketParameters
+from market.services.clearing import LostClaim, clearing_persist
+from market.snapshot import snapshot_build
+
+logger = logging.getLogger(__name__)
+
+# A run holds its claim this long; a longer silence means its worker died.
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    run: ClearingRun
+    did_work: bool
+    order_ids: tuple[int, ...] = ()
+
+
+def _claim(interval_start: datetime, now: datetime) -> tuple[ClearingRun, str | None]:
+    """Get the interval's run and try to take it; (run, token) or (run, None) if not ours."""
+    params = MarketParameters.current()
+    try:
+        with transaction.atomic():
+            run, _created = ClearingRun.objects.get_or_create(
+                interval_start=interval_start,
+                defaults={
+                    "horizon_intervals": params.horizon_intervals,
+                    "gate_closure": calendar.gate_closure(
+                        interval_start, params.gate_closure_lead_minutes
+                    ),
+                },
+            )
+    except IntegrityError:  # another trigger created it between our read and our insert
+        run = ClearingRun.objects.get(interval_start=interval_start)
+    token = uuid.uuid4().hex
+    claimable = (
+        Q(status=RunStatus.PENDING)
+        | Q(status=RunStatus.FAILED)
+        | Q(status=RunStatus.RUNNING, claimed_at__lt=now - LEASE)
+    )
+    won = (
+        ClearingRun.objects.filter(claimable, pk=run.pk)
+        .exclude(status=RunStatus.COMPLETED)
+        .update(
+            status=RunStatus.RUNNING,
+            claim_token=token,
+            claimed_at=now,
+            started_at=now,
+            attempts=run.attempts + 1,
+        )
+    )
+    run.refresh_from_db()
+    return run, (token if won == 1 else None)
+
+
+def run_clear_interval(*, interval_start: datetime, now: datetime | None = None) -> CycleOutcome:
+    """Clear the firm interval starting at `interval_start` (idempotent)."""
+    now = now or timezone.now()
+    interval_start = calendar.as_utc(interval_start)
+    run, token = _claim(interval_start, now)
+    if token is None:
+        return CycleOutcome(run, did_work=False)
+    timings: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        if run.snapshot_json:
+            # A redo after a crash solves exactly what the first attempt froze.
+            canonical = run.snapshot_json.encode("utf-8")
+            document = json.loads(canonical)
+            input_sha256 = run.input_sha256
+        else:
+            snap = snapshot_build(start=interval_start, horizon=run.horizon_intervals)
+            canonical, document, input_sha256 = snap.canonical, snap.document, snap.sha256
+            # Store the frozen input before solving, so a redo cannot see later changes.
+            ClearingRun.objects.filter(pk=run.pk, claim_token=token).update(
+                snapshot_json=canonical.decode("utf-8"), input_sha256=input_sha256
+            )
+        timings["snapshot_s"] = round(time.perf_counter() - started, 4)
+        started = time.perf_counter()
+        result = solve(canonical)
+        timings["solve_s"] = round(time.perf_counter() - started, 4)
+        result_doc = result.to_dict()
+        result_sha256 = hashlib.sha256(result.deterministic_bytes()).hexdigest()
+        started = time.perf_counter()
+        run, order_ids = clearing_persist(
+            run=run,
+            claim_token=token,
+            document=document,
+            canonical=canonical,
+            input_sha256=input_sha256,
+            result_doc=result_doc,
+            result_sha256=result_sha256,
+            timings=timings,
+            now=now,
+        )
+        timings["persist_s"] = round(time.perf_counter() - started, 4)
+        ClearingRun.objects.filter(pk=run.pk).update(timings=timings)
+    except LostClaim:
+        logger.warning("run %s was taken over by another worker; discarding", run.pk)
+        run.refresh_from_db()
+        return CycleOutcome(run, did_work=False)
+    except Exception as exc:
+        # Recorded on the run for operators and reports; the task layer decides on retries.
+        _fail(run, token, f"{type(exc).__name__}: {exc}")
+        raise
+    logger.info(
+        "cleared %s: welfare %s JPY, %d orders, %s",
+        calendar.iso_z(interval_start),
+        run.welfare_jpy,
+        len(order_ids),
+        timings,
+    )
+    return CycleOutcome(run, did_work=True, order_ids=tuple(order_ids))
+
+
+def _fail(run: ClearingRun, token: str, error: str) -> None:
+    ClearingRun.objects.filter(pk=run.pk, claim_token=token, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def intervals_due(now: datetime | None = None) -> list[datetime]:
+    """Firm intervals past gate closure, not yet started, without a completed run."""
+    now = now or timezone.now()
+    lead = MarketParameters.current().gate_closure_lead_minutes
+    due = calendar.due_for_clearing(now, lead)
+    done = set(
+        ClearingRun.objects.filter(interval_start__in=due, status=RunStatus.COMPLETED).values_list(
+            "interval_start", flat=True
+        )
+    )
+    return [k for k in due if k not in done]
+
+
+__all__ = ["CycleOutcome", "intervals_due", "run_clear_interval"]

@@ -1,0 +1,67 @@
+"""Celery tasks of the interval cycle. Thin: ids and instants in, a service called, ids out.
+
+Every task is idempotent (a run per interval, compare-and-set claims, per-version delivery
+keys), runs with acks_late + reject_on_worker_lost (settings), and is enqueued only after
+the transaction that makes its work visible has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError, transaction
+
+from aggregator.cycle import intervals_due, run_clear_interval
+from market import calendar
+from market.services.dispatch import deliveries_push_due, orders_flag_unacknowledged
+
+logger = logging.getLogger(__name__)
+
+# Errors worth retrying: the database or broker blinked. Anything else is a bug or bad
+# data, recorded on the run and not retried blindly.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+def _now(now_iso: str | None):
+    return calendar.parse_iso(now_iso) if now_iso else None
+
+
+@shared_task(
+    bind=True, autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=60, max_retries=5
+)
+def clear_interval(self, interval_start_iso: str, now_iso: str | None = None) -> dict:
+    """Clear one firm interval, then push its orders."""
+    outcome = run_clear_interval(
+        interval_start=calendar.parse_iso(interval_start_iso), now=_now(now_iso)
+    )
+    if outcome.order_ids:
+        ids = list(outcome.order_ids)
+        transaction.on_commit(lambda: push_orders.delay(ids, now_iso))
+    return {"run": outcome.run.pk, "did_work": outcome.did_work, "orders": len(outcome.order_ids)}
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=2, max_retries=5)
+def push_orders(order_ids: list[int], now_iso: str | None = None) -> dict:
+    summary = deliveries_push_due(now=_now(now_iso), order_ids=order_ids)
+    return summary.__dict__
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=2, max_retries=3)
+def push_due_deliveries(now_iso: str | None = None) -> dict:
+    """The outbox relay: retries, and anything a lost publish left behind."""
+    return deliveries_push_due(now=_now(now_iso)).__dict__
+
+
+@shared_task
+def clear_due_intervals(now_iso: str | None = None) -> list[str]:
+    """Beat's trigger: enqueue a clearing for every interval past gate closure."""
+    due = [calendar.iso_z(k) for k in intervals_due(_now(now_iso))]
+    for k in due:
+        clear_interval.delay(k, now_iso)
+    return due
+
+
+@shared_task
+def flag_unacknowledged_orders(now_iso: str | None = None) -> int:
+    return orders_flag_unacknowledged(now=_now(now_iso))

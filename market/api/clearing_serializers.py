@@ -1,0 +1,181 @@
+"""Shapes of clearing runs, results, allocations, orders and events in the API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from market.clearing_models import Allocation, ClearingRun, EnergyAward
+from market.dispatch_models import DeliveryAttempt, DispatchOrder, OrderDelivery
+
+
+class ClearingRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClearingRun
+        fields = [
+            "id",
+            "interval_start",
+            "horizon_intervals",
+            "gate_closure",
+            "status",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "input_sha256",
+            "result_sha256",
+            "welfare_jpy",
+            "stay_welfare_jpy",
+            "greedy_welfare_jpy",
+            "solver_stats",
+            "timings",
+            "error",
+        ]
+
+
+class PublicResultSerializer(serializers.Serializer):
+    interval_start = serializers.DateTimeField()
+    area = serializers.CharField()
+    energy_jpy_per_kwh = serializers.DecimalField(max_digits=14, decimal_places=4)
+    compute_jpy_per_cu_h = serializers.DecimalField(
+        max_digits=14, decimal_places=4, allow_null=True
+    )
+    cu_cleared = serializers.DecimalField(max_digits=14, decimal_places=6)
+    kwh_from_offers = serializers.DecimalField(max_digits=14, decimal_places=3)
+    kwh_from_grid = serializers.DecimalField(max_digits=14, decimal_places=3)
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    workload = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="workload.organisation.slug")
+    site = serializers.CharField(source="site.code")
+    area = serializers.CharField(source="site.area_id")
+
+    class Meta:
+        model = Allocation
+        fields = [
+            "id",
+            "run",
+            "interval_start",
+            "workload",
+            "owner",
+            "site",
+            "area",
+            "cu",
+            "compute_jpy_per_cu_h",
+            "all_in_jpy_per_cu_h",
+            "redispatch",
+        ]
+
+    def get_workload(self, obj) -> str:
+        return f"wl-{obj.workload_id}"
+
+
+class EnergyAwardSerializer(serializers.ModelSerializer):
+    offer = serializers.SerializerMethodField()
+    area = serializers.CharField(source="offer.area_id")
+
+    class Meta:
+        model = EnergyAward
+        fields = ["id", "run", "interval_start", "offer", "area", "kwh", "jpy_per_kwh"]
+
+    def get_offer(self, obj) -> str:
+        return f"en-{obj.offer_id}"
+
+
+class DispatchOrderSerializer(serializers.ModelSerializer):
+    public_id = serializers.CharField(read_only=True)
+    organisation = serializers.CharField(source="organisation.slug")
+    site = serializers.CharField(source="site.code", allow_null=True, default=None)
+    delivery_states = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DispatchOrder
+        fields = [
+            "id",
+            "public_id",
+            "run",
+            "organisation",
+            "kind",
+            "interval_start",
+            "site",
+            "area",
+            "version",
+            "is_current",
+            "supersedes",
+            "lines",
+            "total_cu",
+            "total_kwh",
+            "reason",
+            "idempotency_key",
+            "ack_state",
+            "ack_reason",
+            "acked_at",
+            "acked_by",
+            "flagged_unacknowledged_at",
+            "delivery_states",
+            "created_at",
+        ]
+
+    def get_delivery_states(self, obj) -> list[str]:
+        return [d.state for d in obj.deliveries.all()]
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(["accept", "reject"])
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["number", "attempted_at", "status_code", "latency_ms", "error"]
+
+
+class OrderDeliverySerializer(serializers.ModelSerializer):
+    endpoint = serializers.CharField(source="endpoint.url")
+    attempt_log = DeliveryAttemptSerializer(many=True)
+
+    class Meta:
+        model = OrderDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "delivered_at",
+            "last_status_code",
+            "last_error",
+            "attempt_log",
+        ]
+
+
+class OutageSerializer(serializers.Serializer):
+    site = serializers.SlugField(max_length=40)
+    interval = serializers.DateTimeField(help_text="Start of the firm interval (ISO 8601).")
+    cu_available = serializers.FloatField(min_value=0)
+
+
+class EnergyOfferChangeSerializer(serializers.Serializer):
+    offer = serializers.RegexField(r"^en-\d+$", help_text="The offer's public id, e.g. en-12.")
+    interval = serializers.DateTimeField()
+    kwh = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    price = serializers.FloatField(required=False, allow_null=True)
+
+
+class RedispatchSerializer(serializers.Serializer):
+    redispatch = serializers.IntegerField(source="pk")
+    run = serializers.IntegerField(source="run_id")
+    sequence = serializers.IntegerField()
+    event = serializers.JSONField()
+    changes = serializers.JSONField()
+    elapsed_ms = serializers.IntegerField()
+    result_sha256 = serializers.CharField()
+
+
+class ReplayVerdictSerializer(serializers.Serializer):
+    run_id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    input_ok = serializers.BooleanField()
+    expected_sha256 = serializers.CharField()
+    actual_sha256 = serializers.CharField()
+    first_difference = serializers.CharField(allow_blank=True)

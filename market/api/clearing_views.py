@@ -1,0 +1,246 @@
+"""Clearing runs, public results, own allocations, orders and acknowledgements, events."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aggregator.errors import Forbidden, InvalidInput, NotFound
+from aggregator.replay import replay_run
+from market import calendar, clearing_selectors
+from market.api import clearing_serializers as cs
+from market.clearing_models import Allocation, ClearingRun, EnergyAward
+from market.dispatch_models import DispatchOrder, OrderDelivery
+from market.idempotency import idempotent
+from market.models import EnergyOffer
+from market.services.dispatch import order_acknowledge
+from market.services.redispatch import redispatch_energy_offer, redispatch_site_outage
+from operators.api.permissions import request_actor
+from operators.api.views import ActorMixin
+from operators.models import Site
+
+
+def _push_now(order_ids: list[int]) -> None:
+    """Amended orders go out at once (after commit, through the task queue)."""
+    from django.db import transaction
+
+    from aggregator.tasks import push_orders
+
+    if order_ids:
+        transaction.on_commit(lambda: push_orders.delay(order_ids))
+
+
+class IntervalFilter(django_filters.FilterSet):
+    interval = django_filters.IsoDateTimeFilter(field_name="interval_start")
+    interval_from = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="gte")
+    interval_to = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="lt")
+
+
+class RunFilter(IntervalFilter):
+    class Meta:
+        model = ClearingRun
+        fields = ["status"]
+
+
+class ClearingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Every clearing run: interval, status, input/result hashes, welfare vs baselines."""
+
+    serializer_class = cs.ClearingRunSerializer
+    filterset_class = RunFilter
+    queryset = ClearingRun.objects.none()
+
+    def get_queryset(self):
+        return clearing_selectors.run_list().order_by("id")
+
+    @extend_schema(request=None, responses=cs.ReplayVerdictSerializer)
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        """Regulators: re-solve the stored snapshot and compare hashes (read-only, audited)."""
+        actor = request_actor(request)
+        if not actor.is_regulator:
+            raise Forbidden(_("Only regulators replay runs through the API."))
+        run = self.get_object()
+        try:
+            verdict = replay_run(run, actor_label=actor.label, actor=actor)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        return Response(cs.ReplayVerdictSerializer(verdict.as_dict()).data)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def snapshot(self, request, pk=None):
+        """The frozen input (canonical JSON) — regulators, once the whole horizon is cleared."""
+        run = self.get_object()
+        if not clearing_selectors.snapshot_readable(
+            actor=request_actor(request), run=run, now=timezone.now()
+        ):
+            raise Forbidden(
+                _("Snapshots hold sealed bids; regulators may read one once its horizon is over.")
+            )
+        return HttpResponse(run.snapshot_json, content_type="application/json")
+
+
+class ResultsView(APIView):
+    """Public results per interval and area: prices and volumes, never individual bids."""
+
+    @extend_schema(responses=cs.PublicResultSerializer(many=True))
+    def get(self, request):
+        now = timezone.now()
+        try:
+            start = calendar.parse_iso(request.query_params.get("from") or "")
+        except ValueError:
+            start = calendar.floor_interval(now) - 24 * calendar.INTERVAL
+        try:
+            end = calendar.parse_iso(request.query_params.get("to") or "")
+        except ValueError:
+            end = start + 96 * calendar.INTERVAL
+        if end <= start or end - start > 31 * 48 * calendar.INTERVAL:
+            raise InvalidInput.from_errors({"to": [_("Give 'to' after 'from', at most 31 days.")]})
+        rows = clearing_selectors.public_results(start=start, end=end)
+        return Response(cs.PublicResultSerializer(rows, many=True).data)
+
+
+class AdvisoryView(APIView):
+    """Indicative prices and your advisory schedule from the newest run (a signal)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        data = clearing_selectors.latest_advisory(actor=request_actor(request))
+        if data is None:
+            raise NotFound(_("Nothing has been cleared yet."))
+        return Response(data)
+
+
+class AllocationFilter(IntervalFilter):
+    class Meta:
+        model = Allocation
+        fields = ["run"]
+
+
+class AllocationViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your firm allocations: your workloads' placements and what runs at your sites."""
+
+    model = Allocation
+    selector = staticmethod(clearing_selectors.allocation_list)
+    serializer_class = cs.AllocationSerializer
+    filterset_class = AllocationFilter
+
+
+class EnergyAwardFilter(IntervalFilter):
+    class Meta:
+        model = EnergyAward
+        fields = ["run"]
+
+
+class EnergyAwardViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Energy taken from your offers in firm intervals."""
+
+    model = EnergyAward
+    selector = staticmethod(clearing_selectors.energy_award_list)
+    serializer_class = cs.EnergyAwardSerializer
+    filterset_class = EnergyAwardFilter
+
+
+class OrderFilter(IntervalFilter):
+    current = django_filters.BooleanFilter(field_name="is_current")
+
+    class Meta:
+        model = DispatchOrder
+        fields = ["kind", "ack_state", "run"]
+
+
+class OrderViewSet(
+    ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Your dispatch orders, every version; acknowledge each current one."""
+
+    model = DispatchOrder
+    selector = staticmethod(clearing_selectors.order_list)
+    serializer_class = cs.DispatchOrderSerializer
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs.prefetch_related(
+            Prefetch("deliveries", queryset=OrderDelivery.objects.only("state", "order_id"))
+        )
+
+    @extend_schema(request=cs.AcknowledgeSerializer, responses=cs.DispatchOrderSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def acknowledge(self, request, pk=None):
+        """Accept, or reject with a reason. Repeating the same answer changes nothing."""
+        data = cs.AcknowledgeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = order_acknowledge(
+            actor=self.actor,
+            order=self.get_object(),
+            accept=data.validated_data["decision"] == "accept",
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(cs.DispatchOrderSerializer(order).data)
+
+    @extend_schema(responses=cs.OrderDeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        """Push state per webhook endpoint, with every attempt."""
+        order = self.get_object()
+        rows = clearing_selectors.delivery_list(actor=self.actor, order=order)
+        return Response(cs.OrderDeliverySerializer(rows, many=True).data)
+
+
+class OutageEventView(APIView):
+    """A provider's site can deliver less in a firm interval: re-dispatch at once."""
+
+    @extend_schema(request=cs.OutageSerializer, responses={201: cs.RedispatchSerializer})
+    @idempotent
+    def post(self, request):
+        actor = request_actor(request)
+        data = cs.OutageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = Site.objects.filter(
+            code=data.validated_data["site"], organisation=actor.organisation
+        ).first()
+        if site is None:
+            raise InvalidInput.from_errors({"site": [_("No such site of yours.")]})
+        record, order_ids = redispatch_site_outage(
+            actor=actor,
+            site=site,
+            interval_start=data.validated_data["interval"],
+            cu_available=data.validated_data["cu_available"],
+        )
+        _push_now(order_ids)
+        return Response(cs.RedispatchSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class EnergyOfferEventView(APIView):
+    """A supplier's energy offer changes inside a firm interval: re-dispatch at once."""
+
+    @extend_schema(request=cs.EnergyOfferChangeSerializer, responses={201: cs.RedispatchSerializer})
+    @idempotent
+    def post(self, request):
+        actor = request_actor(request)
+        data = cs.EnergyOfferChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pk = int(data.validated_data["offer"].split("-")[1])
+        offer = EnergyOffer.objects.filter(pk=pk, organisation=actor.organisation).first()
+        if offer is None:
+            raise InvalidInput.from_errors({"offer": [_("No such offer of yours.")]})
+        record, order_ids = redispatch_energy_offer(
+            actor=actor,
+            offer=offer,
+            interval_start=data.validated_data["interval"],
+            kwh=data.validated_data.get("kwh"),
+            price=data.validated_data.get("price"),
+        )
+        _push_now(order_ids)
+        return Response(cs.RedispatchSerializer(record).data, status=status.HTTP_201_CREATED)

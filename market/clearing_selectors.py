@@ -1,0 +1,168 @@
+"""Reads of clearing outcomes: public aggregates for everyone, own rows for each party."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from market import calendar
+from market.clearing_models import (
+    Allocation,
+    ClearingRun,
+    EnergyAward,
+    EnergyPrice,
+    GridPurchase,
+    RunStatus,
+)
+from market.dispatch_models import DispatchOrder, OrderDelivery
+from market.models import WorkloadBid
+from operators.actors import Actor
+from operators.models import Site
+
+
+def run_list() -> QuerySet[ClearingRun]:
+    """Run metadata is public: intervals, status, hashes, welfare (no bid content)."""
+    return ClearingRun.objects.all()
+
+
+def snapshot_readable(*, actor: Actor, run: ClearingRun, now: datetime) -> bool:
+    """A snapshot holds bids of its advisory horizon too: sealed until all were cleared."""
+    horizon_end = run.interval_start + run.horizon_intervals * calendar.INTERVAL
+    return actor.is_regulator and now >= horizon_end
+
+
+def allocation_list(*, actor: Actor) -> QuerySet[Allocation]:
+    """Current firm allocations of one's workloads or at one's sites (regulators: all)."""
+    qs = Allocation.objects.filter(is_current=True).select_related(
+        "site", "workload__organisation", "run"
+    )
+    if actor.is_regulator:
+        return qs
+    org = actor.organisation
+    return qs.filter(Q(workload__organisation=org) | Q(site__organisation=org))
+
+
+def energy_award_list(*, actor: Actor) -> QuerySet[EnergyAward]:
+    qs = EnergyAward.objects.filter(is_current=True).select_related("offer")
+    return qs if actor.is_regulator else qs.filter(offer__organisation=actor.organisation)
+
+
+def order_list(*, actor: Actor) -> QuerySet[DispatchOrder]:
+    qs = DispatchOrder.objects.select_related("organisation", "site", "area")
+    return qs if actor.is_regulator else qs.filter(organisation=actor.organisation)
+
+
+def delivery_list(*, actor: Actor, order: DispatchOrder) -> QuerySet[OrderDelivery]:
+    return (
+        OrderDelivery.objects.filter(order=order)
+        .select_related("endpoint")
+        .prefetch_related("attempt_log")
+    )
+
+
+def public_results(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Per firm interval and area: energy price, CU-weighted compute price, volumes.
+
+    Aggregates only: nobody learns another participant's bid or allocation from it.
+    """
+    energy = EnergyPrice.objects.filter(
+        run__status=RunStatus.COMPLETED, interval_start__gte=start, interval_start__lt=end
+    ).order_by("interval_start", "area_id")
+    rows: dict[tuple[datetime, str], dict[str, Any]] = {}
+    for p in energy:
+        rows[(p.interval_start, p.area_id)] = {
+            "interval_start": p.interval_start,
+            "area": p.area_id,
+            "energy_jpy_per_kwh": p.jpy_per_kwh,
+            "cu_cleared": Decimal(0),
+            "compute_jpy_per_cu_h": None,
+            "kwh_from_offers": Decimal(0),
+            "kwh_from_grid": Decimal(0),
+        }
+    weighted: dict[tuple[datetime, str], Decimal] = defaultdict(Decimal)
+    for a in Allocation.objects.filter(
+        is_current=True, interval_start__gte=start, interval_start__lt=end
+    ).select_related("site"):
+        key = (a.interval_start, a.site.area_id)
+        if key in rows:
+            rows[key]["cu_cleared"] += a.cu
+            weighted[key] += a.cu * a.compute_jpy_per_cu_h
+    for key, total in weighted.items():
+        if rows[key]["cu_cleared"]:
+            rows[key]["compute_jpy_per_cu_h"] = (total / rows[key]["cu_cleared"]).quantize(
+                Decimal("0.0001")
+            )
+    for e in EnergyAward.objects.filter(
+        is_current=True, interval_start__gte=start, interval_start__lt=end
+    ).select_related("offer"):
+        key = (e.interval_start, e.offer.area_id)
+        if key in rows:
+            rows[key]["kwh_from_offers"] += e.kwh
+    for g in GridPurchase.objects.filter(
+        is_current=True, interval_start__gte=start, interval_start__lt=end
+    ):
+        key = (g.interval_start, g.area_id)
+        if key in rows:
+            rows[key]["kwh_from_grid"] += g.kwh
+    return list(rows.values())
+
+
+def latest_advisory(*, actor: Actor) -> dict[str, Any] | None:
+    """Indicative prices and one's own advisory schedule from the newest completed run."""
+    run = ClearingRun.objects.filter(status=RunStatus.COMPLETED).order_by("-interval_start").first()
+    if run is None:
+        return None
+    result = json.loads(run.result_json)
+    snapshot = json.loads(run.snapshot_json)
+    starts = snapshot["intervals"]
+    firm = int(snapshot.get("firm_intervals", 1))
+    own = _own_public_ids(actor, snapshot)
+    return {
+        "run": run.pk,
+        "firm_interval_start": run.interval_start,
+        "indicative_energy_prices": [
+            {
+                "area": p["area"],
+                "interval_start": starts[p["interval"]],
+                "jpy_per_kwh": p["jpy_per_kwh"],
+            }
+            for p in result["prices"]["energy"]
+            if p["interval"] >= firm
+        ],
+        "indicative_compute_prices": [
+            {
+                "site": p["site"],
+                "interval_start": starts[p["interval"]],
+                "jpy_per_cu_h": p["jpy_per_cu_h"],
+            }
+            for p in result["prices"]["compute"]
+            if p["interval"] >= firm
+        ],
+        "own_schedule": [
+            {
+                "workload": a["workload"],
+                "site": a["site"],
+                "interval_start": starts[a["interval"]],
+                "cu": a["cu"],
+            }
+            for a in result["allocations"]
+            if a["interval"] >= firm and (a["workload"] in own or a["site"] in own)
+        ],
+    }
+
+
+def _own_public_ids(actor: Actor, snapshot: dict) -> set[str]:
+    workload_pks = [int(w["id"].split("-")[1]) for w in snapshot["workloads"]]
+    own = {
+        f"wl-{pk}"
+        for pk in WorkloadBid.objects.filter(
+            pk__in=workload_pks, organisation=actor.organisation
+        ).values_list("pk", flat=True)
+    }
+    own |= set(Site.objects.filter(organisation=actor.organisation).values_list("code", flat=True))
+    return own

@@ -1,0 +1,243 @@
+"""Persisting a clearing result: firm rows, prices, uplift, orders and their outbox, at once.
+
+Everything a run decides is written in one transaction together with the run's status, so
+a crash leaves either nothing or everything; the claim token makes a second writer a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+
+from aggregator.audit import audit_record
+from aggregator.engine.canonical import canonical_json_bytes
+from market import calendar
+from market.choices import LIVE_STATUSES, BidStatus
+from market.clearing_models import (
+    Allocation,
+    ClearingRun,
+    ComputePrice,
+    EnergyAward,
+    EnergyPrice,
+    GridPurchase,
+    RunStatus,
+    UpliftPayment,
+)
+from market.dispatch_models import DispatchOrder, OrderDelivery
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.services.orders import build_order_rows, outbox_rows
+from market.services.outcomes import bids_record_outcome
+from operators.models import Site
+
+
+class LostClaim(Exception):
+    """Another worker took the run over (our lease expired); our result is discarded."""
+
+
+def _dec(value: float, places: int) -> Decimal:
+    return Decimal(str(round(value, places)))
+
+
+def _pk(public_id: str) -> int:
+    return int(public_id.split("-", 1)[1])
+
+
+def site_connection(site: Site) -> dict[str, Any]:
+    """What a workload owner needs to reach the site (published in placement orders)."""
+    return {"site": site.code, "area": site.area_id, "prefecture": site.prefecture}
+
+
+@transaction.atomic
+def clearing_persist(
+    *, run: ClearingRun, claim_token: str, document: dict, canonical: bytes, input_sha256: str,
+    result_doc: dict, result_sha256: str, timings: dict, now: datetime,
+) -> tuple[ClearingRun, list[int]]:  # fmt: skip
+    """Write the run's outcome; returns the run and the ids of the orders to push."""
+    updated = ClearingRun.objects.filter(
+        pk=run.pk, claim_token=claim_token, status=RunStatus.RUNNING
+    ).update(
+        status=RunStatus.COMPLETED,
+        finished_at=now,
+        snapshot_json=canonical.decode("utf-8"),
+        input_sha256=input_sha256,
+        result_json=canonical_json_bytes(result_doc).decode("utf-8"),
+        result_sha256=result_sha256,
+        solver_stats=result_doc.get("stats", {}),
+        timings=timings,
+        welfare_jpy=_dec(result_doc["welfare_jpy"], 2),
+        stay_welfare_jpy=_dec(result_doc["baselines"]["stay"]["welfare_jpy"], 2),
+        greedy_welfare_jpy=_dec(result_doc["baselines"]["greedy"]["welfare_jpy"], 2),
+        error="",
+    )
+    if updated != 1:
+        raise LostClaim(f"run {run.pk} is no longer ours")
+    run.refresh_from_db()
+    firm = set(range(int(document.get("firm_intervals", 1))))
+    starts = [calendar.parse_iso(x) for x in document["intervals"]]
+    sites = {s.code: s for s in Site.objects.select_related("organisation")}
+    site_doc = {s["id"]: s for s in document["sites"]}
+
+    compute = {
+        (p["site"], p["interval"]): p["jpy_per_cu_h"] for p in result_doc["prices"]["compute"]
+    }
+    energy = {(p["area"], p["interval"]): p for p in result_doc["prices"]["energy"]}
+    ComputePrice.objects.bulk_create(
+        ComputePrice(run=run, interval_start=starts[t], site=sites[code], jpy_per_cu_h=_dec(v, 4))
+        for (code, t), v in sorted(compute.items())
+        if t in firm
+    )
+    EnergyPrice.objects.bulk_create(
+        EnergyPrice(
+            run=run,
+            interval_start=starts[t],
+            area_id=area,
+            jpy_per_kwh=_dec(p["jpy_per_kwh"], 4),
+            supplier_jpy_per_kwh=_dec(p.get("supplier_jpy_per_kwh", p["jpy_per_kwh"]), 4),
+            cap_rent_jpy_per_kwh=_dec(p.get("cap_rent_jpy_per_kwh", 0.0), 4),
+        )
+        for (area, t), p in sorted(energy.items())
+        if t in firm
+    )
+    workloads = WorkloadBid.objects.select_related("organisation").in_bulk(
+        {_pk(a["workload"]) for a in result_doc["allocations"] if a["interval"] in firm}
+    )
+    allocations = []
+    for a in result_doc["allocations"]:
+        if a["interval"] not in firm or a["cu"] <= 0:
+            continue
+        site = sites[a["site"]]
+        meta = site_doc[a["site"]]
+        price_c = compute.get((a["site"], a["interval"]), 0.0)
+        price_e = energy[(site.area_id, a["interval"])]["jpy_per_kwh"]
+        all_in = price_c + price_e * meta["kw_per_cu"] * meta["pue"]
+        allocations.append(
+            Allocation(
+                run=run,
+                interval_start=starts[a["interval"]],
+                workload=workloads[_pk(a["workload"])],
+                site=site,
+                cu=_dec(a["cu"], 6),
+                compute_jpy_per_cu_h=_dec(price_c, 4),
+                all_in_jpy_per_cu_h=_dec(all_in, 4),
+            )
+        )
+    Allocation.objects.bulk_create(allocations)
+    offers = EnergyOffer.objects.in_bulk(
+        {_pk(e["offer"]) for e in result_doc["energy"] if e["interval"] in firm}
+    )
+    awards = [
+        EnergyAward(
+            run=run,
+            interval_start=starts[e["interval"]],
+            offer=offers[_pk(e["offer"])],
+            kwh=_dec(e["kwh"], 3),
+            jpy_per_kwh=_dec(
+                energy[(offers[_pk(e["offer"])].area_id, e["interval"])].get(
+                    "supplier_jpy_per_kwh",
+                    energy[(offers[_pk(e["offer"])].area_id, e["interval"])]["jpy_per_kwh"],
+                ),
+                4,
+            ),
+        )
+        for e in result_doc["energy"]
+        if e["interval"] in firm and e["kwh"] > 0
+    ]
+    EnergyAward.objects.bulk_create(awards)
+    GridPurchase.objects.bulk_create(
+        GridPurchase(
+            run=run, interval_start=starts[g["interval"]], area_id=g["area"], kwh=_dec(g["kwh"], 3)
+        )
+        for g in result_doc["grid"]
+        if g["interval"] in firm and g["kwh"] > 0
+    )
+    _persist_uplift(run, result_doc.get("uplift") or [])
+
+    orders = build_order_rows(
+        run=run,
+        interval_start=run.interval_start,
+        allocations=allocations,
+        awards=awards,
+        site_connection={s.pk: site_connection(s) for s in sites.values()},
+    )
+    DispatchOrder.objects.bulk_create(orders)
+    orders = list(DispatchOrder.objects.filter(run=run).select_related("organisation"))
+    OrderDelivery.objects.bulk_create(outbox_rows(orders, now=now))
+    finished = _record_finished_bids(run, now)
+    audit_record(
+        code="market.clearing.completed",
+        actor_label="system",
+        obj=run,
+        payload={
+            "interval_start": calendar.iso_z(run.interval_start),
+            "input_sha256": input_sha256,
+            "result_sha256": result_sha256,
+            "allocations": len(allocations),
+            "orders": len(orders),
+            "welfare_jpy": str(run.welfare_jpy),
+            "bids_finished": finished,
+        },
+    )
+    return run, [o.pk for o in orders]
+
+
+def _persist_uplift(run: ClearingRun, uplift: list[dict]) -> None:
+    rows = [u for u in uplift if u.get("jpy", 0) > 0]
+    if not rows:
+        return
+    owners: dict[str, int] = {}
+    for model, prefix in ((WorkloadBid, "wl"), (CapacityOffer, "cap"), (EnergyOffer, "en")):
+        pks = [_pk(u["participant"]) for u in rows if u["participant"].startswith(prefix + "-")]
+        for pk, org_id in model.objects.filter(pk__in=pks).values_list("pk", "organisation_id"):
+            owners[f"{prefix}-{pk}"] = org_id
+    UpliftPayment.objects.bulk_create(
+        UpliftPayment(
+            run=run,
+            participant=u["participant"],
+            organisation_id=owners[u["participant"]],
+            jpy=_dec(u["jpy"], 2),
+        )
+        for u in rows
+        if u["participant"] in owners
+    )
+
+
+def _record_finished_bids(run: ClearingRun, now: datetime) -> int:
+    """Bids whose last interval was this firm interval get their outcome; the seal lifts."""
+    end = run.interval_start + calendar.INTERVAL
+    outcomes: dict[str, str] = {}
+
+    def verdict(got: Decimal, wanted: Decimal) -> str:
+        if got <= 0:
+            return BidStatus.REJECTED
+        return (
+            BidStatus.CLEARED if got >= wanted - Decimal("0.000001") else BidStatus.PARTLY_CLEARED
+        )
+
+    for w in WorkloadBid.objects.filter(status__in=LIVE_STATUSES, end=end):
+        served = _sum(Allocation, workload=w, interval_start__gte=w.start, interval_start__lt=w.end)
+        wanted = (
+            Decimal(str(sum(Decimal(str(d)) for d in w.demand)))
+            if w.kind == "inference"
+            else w.remaining_cu_intervals
+        )
+        outcomes[w.public_id] = verdict(served, wanted)
+    for c in CapacityOffer.objects.filter(status__in=LIVE_STATUSES, end=end):
+        sold = _sum(
+            Allocation, site_id=c.site_id, interval_start__gte=c.start, interval_start__lt=c.end
+        )
+        outcomes[c.public_id] = verdict(sold, sum(Decimal(str(x)) for x in c.cu))
+    for e in EnergyOffer.objects.filter(status__in=LIVE_STATUSES, end=end):
+        sold = _sum(EnergyAward, offer=e, field="kwh")
+        outcomes[e.public_id] = verdict(sold, sum(Decimal(str(x)) for x in e.kwh))
+    if not outcomes:
+        return 0
+    return bids_record_outcome(outcomes=outcomes, run_id=str(run.pk), now=now)
+
+
+def _sum(model, field: str = "cu", **filters) -> Decimal:
+    total = model.objects.filter(is_current=True, **filters).aggregate(total=Sum(field))["total"]
+    return total or Decimal(0)

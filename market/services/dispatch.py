@@ -1,0 +1,219 @@
+"""Pushing orders to webhooks (the outbox relay), acknowledgements, and unacknowledged flags.
+
+Network I/O never happens inside a transaction: a delivery is claimed with a short lease
+(compare-and-set), pushed, then its attempt is recorded. A sender that dies mid-push leaves
+the lease to expire and the delivery is pushed again with the same Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aggregator.audit import audit_record
+from aggregator.engine.canonical import canonical_json_bytes
+from aggregator.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.dispatch_models import (
+    AckState,
+    DeliveryAttempt,
+    DeliveryState,
+    DispatchOrder,
+    OrderDelivery,
+)
+from market.services.orders import order_payload
+from operators.actors import Actor
+from operators.choices import Scope
+from operators.crypto import decrypt_secret
+from operators.webhooks import SIGNATURE_HEADER, PushResult, post_json, signature_header
+
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 120.0
+PUSH_THREADS = 8
+
+
+def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with ±50 % jitter, so receivers coming back are not stampeded."""
+    base = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * (0.5 + (rng or random).random()))
+
+
+@dataclass
+class PushSummary:
+    attempted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    expired: int = 0
+
+
+def _expire_started(now: datetime) -> int:
+    """Orders for an interval that has started are no longer worth pushing."""
+    return OrderDelivery.objects.filter(
+        state__in=(DeliveryState.PENDING, DeliveryState.SENDING), order__interval_start__lte=now
+    ).update(state=DeliveryState.EXPIRED, claimed_until=None)
+
+
+def _claim(delivery_id: int, now: datetime, lease: timedelta) -> bool:
+    due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
+        state=DeliveryState.SENDING, claimed_until__lt=now
+    )
+    return (
+        OrderDelivery.objects.filter(due, pk=delivery_id).update(
+            state=DeliveryState.SENDING, claimed_until=now + lease
+        )
+        == 1
+    )
+
+
+def _request(delivery: OrderDelivery) -> tuple[str, bytes, dict[str, str]]:
+    body = canonical_json_bytes(order_payload(delivery.order))
+    secret = decrypt_secret(delivery.endpoint.secret_encrypted)
+    headers = {
+        SIGNATURE_HEADER: signature_header(secret, body, int(time.time())),
+        "Idempotency-Key": delivery.order.idempotency_key,
+        "User-Agent": "wattbit-dispatch/1",
+    }
+    return delivery.endpoint.url, body, headers
+
+
+@transaction.atomic
+def _record(delivery: OrderDelivery, outcome: PushResult, now: datetime) -> str:
+    number = delivery.attempts + 1
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=number,
+        attempted_at=now,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        error=outcome.error[:300],
+    )
+    changes = {
+        "attempts": number,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error[:300],
+        "claimed_until": None,
+    }
+    if outcome.delivered:
+        changes.update(state=DeliveryState.DELIVERED, delivered_at=now)
+    else:
+        retry_at = now + backoff_delay(number)
+        if retry_at >= delivery.order.interval_start:
+            changes.update(state=DeliveryState.EXPIRED)
+        else:
+            changes.update(state=DeliveryState.PENDING, next_attempt_at=retry_at)
+    OrderDelivery.objects.filter(pk=delivery.pk).update(**changes)
+    return changes["state"]
+
+
+def deliveries_push_due(
+    *, now: datetime | None = None, order_ids: list[int] | None = None, limit: int = 2000
+) -> PushSummary:
+    """Push every delivery that is due (optionally only those of `order_ids`)."""
+    now = now or timezone.now()
+    summary = PushSummary(expired=_expire_started(now))
+    timeout_s = settings.WEBHOOK_TIMEOUT_S
+    lease = timedelta(seconds=timeout_s + 30)
+    candidates = OrderDelivery.objects.filter(
+        Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        | Q(state=DeliveryState.SENDING, claimed_until__lt=now)
+    )
+    if order_ids is not None:
+        candidates = candidates.filter(order_id__in=order_ids)
+    ids = list(candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    claimed = [pk for pk in ids if _claim(pk, now, lease)]
+    deliveries = list(
+        OrderDelivery.objects.filter(pk__in=claimed).select_related(
+            "order__organisation", "order__site", "endpoint"
+        )
+    )
+    requests = [_request(d) for d in deliveries]
+
+    def send(request: tuple[str, bytes, dict[str, str]]) -> PushResult:
+        url, body, headers = request
+        return post_json(
+            url,
+            body,
+            headers,
+            timeout_s=timeout_s,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+        )
+
+    # Pushes are I/O-bound: a few threads keep one slow receiver from holding up the rest.
+    with ThreadPoolExecutor(max_workers=PUSH_THREADS) as pool:
+        outcomes = list(pool.map(send, requests))
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        state = _record(delivery, outcome, now)
+        summary.attempted += 1
+        if state == DeliveryState.DELIVERED:
+            summary.delivered += 1
+        elif state == DeliveryState.EXPIRED:
+            summary.expired += 1
+        else:
+            summary.failed += 1
+    return summary
+
+
+@transaction.atomic
+def order_acknowledge(
+    *,
+    actor: Actor,
+    order: DispatchOrder,
+    accept: bool,
+    reason: str = "",
+    now: datetime | None = None,
+) -> DispatchOrder:
+    """Accept or reject an order version. Repeating the same answer is harmless."""
+    now = now or timezone.now()
+    if not actor.can(Scope.TRADE) or actor.is_regulator:
+        raise Forbidden(_("Acknowledging orders needs the 'trade' permission."))
+    order = DispatchOrder.objects.select_for_update().filter(pk=order.pk).first()
+    if order is None or order.organisation_id != actor.organisation.pk:
+        raise NotFound(_("No such order."))
+    wanted = AckState.ACCEPTED if accept else AckState.REJECTED
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise InvalidInput.from_errors({"reason": [_("Say why you reject the order.")]})
+    if order.ack_state == wanted:
+        return order
+    if order.ack_state != AckState.PENDING:
+        raise Conflict(
+            _("This order was already %(state)s; it cannot be changed.")
+            % {"state": order.get_ack_state_display()}
+        )
+    if not order.is_current:
+        raise Conflict(
+            _("This order version was superseded by a re-dispatch; acknowledge the new version.")
+        )
+    order.ack_state = wanted
+    order.ack_reason = reason
+    order.acked_at = now
+    order.acked_by = actor.label
+    order.save(update_fields=["ack_state", "ack_reason", "acked_at", "acked_by"])
+    audit_record(
+        code=f"market.order.{wanted}",
+        actor_label=actor.label,
+        actor_user=actor.user,
+        organisation=actor.organisation,
+        obj=order,
+        payload={"order": order.idempotency_key, "reason": reason},
+    )
+    return order
+
+
+def orders_flag_unacknowledged(*, now: datetime | None = None) -> int:
+    """Flag current orders whose interval started before anyone acknowledged them."""
+    now = now or timezone.now()
+    return DispatchOrder.objects.filter(
+        is_current=True,
+        ack_state=AckState.PENDING,
+        interval_start__lte=now,
+        flagged_unacknowledged_at__isnull=True,
+    ).update(flagged_unacknowledged_at=now)
