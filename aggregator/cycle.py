@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,8 +29,10 @@ from market.snapshot import snapshot_build
 
 logger = logging.getLogger(__name__)
 
-# A run holds its claim this long; a longer silence means its worker died.
-LEASE = timedelta(minutes=5)
+
+def lease() -> timedelta:
+    """How long a run's claim holds; a longer silence means its worker died."""
+    return timedelta(seconds=settings.CLEARING_LEASE_S)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _claim(interval_start: datetime, now: datetime) -> tuple[ClearingRun, str | 
     claimable = (
         Q(status=RunStatus.PENDING)
         | Q(status=RunStatus.FAILED)
-        | Q(status=RunStatus.RUNNING, claimed_at__lt=now - LEASE)
+        | Q(status=RunStatus.RUNNING, claimed_at__lt=now - lease())
     )
     won = (
         ClearingRun.objects.filter(claimable, pk=run.pk)

@@ -240,6 +240,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# A clearing run's claim lasts this long; a worker silent for longer is presumed dead and
+# another takes the run over (solving takes seconds, so minutes are generous).
+CLEARING_LEASE_S = env_int("CLEARING_LEASE_S", 300)
+
 # --- The interval cycle's clock (Celery beat; `make run` ticks the same tasks in-process) --
 CELERY_BEAT_SCHEDULE = {
     "clear-due-intervals": {"task": "aggregator.tasks.clear_due_intervals", "schedule": 30.0},

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError, transaction
 
 from aggregator.cycle import intervals_due, run_clear_interval
 from market import calendar
+from market.clearing_models import RunStatus
 from market.services.dispatch import deliveries_push_due, orders_flag_unacknowledged
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,14 @@ def clear_interval(self, interval_start_iso: str, now_iso: str | None = None) ->
     outcome = run_clear_interval(
         interval_start=calendar.parse_iso(interval_start_iso), now=_now(now_iso)
     )
+    if (
+        not outcome.did_work
+        and outcome.run.status == RunStatus.RUNNING
+        and not self.request.is_eager
+    ):
+        # Another worker holds the run. If it dies, its lease expires and we take over then;
+        # until the run completes this trigger stays alive.
+        raise self.retry(countdown=max(5, settings.CLEARING_LEASE_S // 4), max_retries=20)
     if outcome.order_ids:
         ids = list(outcome.order_ids)
         transaction.on_commit(lambda: push_orders.delay(ids, now_iso))
