@@ -56,6 +56,7 @@ class ClearingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     serializer_class = cs.ClearingRunSerializer
     filterset_class = RunFilter
+    read_only_actions = ("replay",)
     queryset = ClearingRun.objects.none()
 
     def get_queryset(self):

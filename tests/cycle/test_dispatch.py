@@ -1,0 +1,115 @@
+"""Pushing orders to a real local receiver: signed, once per key, retried, given up in time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from aggregator.cycle import run_clear_interval
+from market.dispatch_models import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
+from market.services.dispatch import backoff_delay, deliveries_push_due, orders_flag_unacknowledged
+from tests.cycle.conftest import gate, register_webhook
+
+pytestmark = pytest.mark.django_db
+
+
+def test_orders_pushed_signed_with_idempotency_keys(market, receiver):
+    register_webhook(market.charlie, receiver)
+    k = market.k(0)
+    run = run_clear_interval(interval_start=k, now=gate(k)).run
+    summary = deliveries_push_due(now=gate(k) + timedelta(seconds=1))
+    assert summary.delivered == 1 and summary.failed == 0
+    (got,) = receiver.received
+    order = DispatchOrder.objects.get(run=run, organisation__slug="beta")
+    assert got["headers"]["Idempotency-Key"] == order.idempotency_key
+    assert got["body"]["kind"] == "hosting" and got["body"]["site"] == "beta-kyu-1"
+    assert got["body"]["lines"][0]["cu"] == 32.0
+    assert receiver.rejected == 0  # the receiver verified the HMAC signature
+    delivery = OrderDelivery.objects.get(order=order)
+    assert delivery.state == DeliveryState.DELIVERED and delivery.attempts == 1
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    assert attempt.status_code == 200 and attempt.latency_ms >= 0
+    # A second relay pass sends nothing more.
+    assert deliveries_push_due(now=gate(k) + timedelta(seconds=30)).attempted == 0
+    assert len(receiver.received) == 1
+
+
+def test_receiver_down_then_back_delivers_exactly_once(market, receiver):
+    register_webhook(market.charlie, receiver)
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    receiver.status = 503
+    t = gate(k) + timedelta(seconds=1)
+    first = deliveries_push_due(now=t)
+    assert first.failed == 1 and receiver.received == []
+    delivery = OrderDelivery.objects.get()
+    assert delivery.state == DeliveryState.PENDING and delivery.next_attempt_at > t
+    # Not due yet: nothing is sent before the backoff elapses.
+    assert deliveries_push_due(now=t + timedelta(milliseconds=500)).attempted == 0
+    receiver.status = 200
+    for _ in range(10):
+        t += timedelta(seconds=130)
+        deliveries_push_due(now=t)
+    assert len(receiver.received) == 1 and receiver.duplicates == 0
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.DELIVERED
+    assert [a.status_code for a in delivery.attempt_log.all()] == [503, 200]
+
+
+def test_undeliverable_order_expires_when_the_interval_starts(market, receiver):
+    register_webhook(market.charlie, receiver)
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    receiver.status = 500
+    t = gate(k)
+    while t < k + timedelta(minutes=1):
+        deliveries_push_due(now=t)
+        t += timedelta(seconds=100)
+    delivery = OrderDelivery.objects.get()
+    assert delivery.state == DeliveryState.EXPIRED
+    attempts = delivery.attempt_log.count()
+    assert 1 <= attempts <= 40
+    deliveries_push_due(now=k + timedelta(minutes=5))
+    assert delivery.attempt_log.count() == attempts
+
+
+def test_slow_receiver_times_out_and_is_retried(market, receiver, settings):
+    settings.WEBHOOK_TIMEOUT_S = 1
+    register_webhook(market.charlie, receiver)
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    receiver.delay_s = 2.5
+    summary = deliveries_push_due(now=gate(k))
+    assert summary.failed == 1
+    assert OrderDelivery.objects.get().last_error == "timeout"
+
+
+def test_crashed_sender_lease_expires_and_delivery_resumes(market, receiver):
+    register_webhook(market.charlie, receiver)
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    t = gate(k)
+    # A sender claimed the delivery and died before recording anything.
+    OrderDelivery.objects.update(
+        state=DeliveryState.SENDING, claimed_until=t + timedelta(seconds=40)
+    )
+    assert deliveries_push_due(now=t + timedelta(seconds=10)).attempted == 0
+    assert deliveries_push_due(now=t + timedelta(seconds=41)).delivered == 1
+
+
+def test_backoff_grows_and_is_capped():
+    import random
+
+    rng = random.Random(1)
+    delays = [backoff_delay(n, rng).total_seconds() for n in range(1, 12)]
+    assert delays[0] < 3.1 and max(delays) <= 180
+    assert delays[5] > delays[0]
+
+
+def test_unacknowledged_orders_flagged_at_interval_start(market):
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    assert orders_flag_unacknowledged(now=k - timedelta(seconds=1)) == 0
+    assert orders_flag_unacknowledged(now=k) == 5
+    assert orders_flag_unacknowledged(now=k + timedelta(minutes=1)) == 0
