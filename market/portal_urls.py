@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from market import views
+from market import portal_clearing, views
 
 app_name = "market"
 
 urlpatterns = [
     path("bids/", views.bid_list, name="bid-list"),
     path("bids/<slug:bid_type>/<int:pk>/", views.bid_detail, name="bid-detail"),
+    path("results/", portal_clearing.results, name="results"),
+    path("orders/", portal_clearing.orders, name="orders"),
+    path("orders/<int:pk>/acknowledge/", portal_clearing.order_acknowledge, name="order-ack"),
+    path("runs/", portal_clearing.runs, name="runs"),
+    path("runs/<int:pk>/replay/", portal_clearing.run_replay, name="run-replay"),
 ]

@@ -1,0 +1,139 @@
+"""Portal pages of the interval cycle: results (price heat map), orders, clearing runs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aggregator.errors import Conflict, InvalidInput
+from aggregator.replay import replay_run
+from market import calendar, clearing_selectors
+from market.dispatch_models import OrderDelivery
+from market.services.dispatch import order_acknowledge as acknowledge
+from operators.models import GridArea
+from operators.views import portal_view
+
+
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return calendar.to_jst(timezone.now()).date()
+
+
+def _heat(value: float | None, low: float, high: float) -> str:
+    """Cell colour for a price: green (cheap) → yellow → red (dear), readable text on all."""
+    if value is None:
+        return "#f0f2f4"
+    share = 0.5 if high <= low else min(1.0, max(0.0, (value - low) / (high - low)))
+    hue = round(120 * (1 - share))  # 120 green … 0 red
+    return f"hsl({hue}, 70%, 82%)"
+
+
+@portal_view
+def results(request):
+    """Public per-interval energy prices and cleared CU by area for one JST day."""
+    day = _day(request)
+    start = calendar.slot_start(day, 1)
+    end = start + 48 * calendar.INTERVAL
+    rows = clearing_selectors.public_results(start=start, end=end)
+    areas = list(GridArea.objects.all())
+    by_key = {(r["interval_start"], r["area"]): r for r in rows}
+    prices = [float(r["energy_jpy_per_kwh"]) for r in rows]
+    low, high = (min(prices), max(prices)) if prices else (0.0, 0.0)
+    slots = []
+    for i in range(48):
+        at = start + i * calendar.INTERVAL
+        cells = []
+        for area in areas:
+            r = by_key.get((at, area.code))
+            value = float(r["energy_jpy_per_kwh"]) if r else None
+            cells.append({"row": r, "colour": _heat(value, low, high)})
+        slots.append({"at": at, "slot": i + 1, "cells": cells})
+    allocations = (
+        clearing_selectors.allocation_list(actor=request.actor)
+        .filter(interval_start__gte=start, interval_start__lt=end)
+        .order_by("interval_start", "site__code")
+    )
+    context = {
+        "day": day,
+        "previous": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "areas": areas,
+        "slots": slots,
+        "has_results": bool(rows),
+        "low": low,
+        "high": high,
+        "allocations": allocations,
+    }
+    return render(request, "market/results.html", context)
+
+
+@portal_view
+def orders(request):
+    """Own dispatch orders with acknowledgement buttons and push state."""
+    qs = (
+        clearing_selectors.order_list(actor=request.actor)
+        .prefetch_related(
+            Prefetch("deliveries", queryset=OrderDelivery.objects.select_related("endpoint"))
+        )
+        .order_by("-interval_start", "kind", "-version")[:200]
+    )
+    return render(request, "market/orders.html", {"orders": qs})
+
+
+@require_POST
+@portal_view
+def order_acknowledge(request, pk: int):
+    order = get_object_or_404(clearing_selectors.order_list(actor=request.actor), pk=pk)
+    decision = request.POST.get("decision")
+    try:
+        acknowledge(
+            actor=request.actor,
+            order=order,
+            accept=decision == "accept",
+            reason=request.POST.get("reason", ""),
+        )
+    except (InvalidInput, Conflict) as exc:
+        messages.error(
+            request, "; ".join(m for ms in exc.errors.values() for m in ms) or exc.detail
+        )
+    else:
+        messages.success(request, _("Order %(id)s acknowledged.") % {"id": order.public_id})
+    return redirect("market:orders")
+
+
+@portal_view
+def runs(request):
+    """Every clearing run: status, hashes, welfare against the baselines; replay for regulators."""
+    qs = clearing_selectors.run_list().order_by("-interval_start")[:96]
+    return render(request, "market/runs.html", {"runs": qs})
+
+
+@require_POST
+@portal_view
+def run_replay(request, pk: int):
+    if not request.actor.is_regulator:
+        raise PermissionDenied
+    run = get_object_or_404(clearing_selectors.run_list(), pk=pk)
+    verdict = replay_run(run, actor_label=request.actor.label, actor=request.actor)
+    if verdict.ok:
+        messages.success(
+            request,
+            _("Run %(id)s replayed: identical result (sha256 %(h)s…).")
+            % {"id": run.pk, "h": verdict.actual_sha256[:16]},
+        )
+    else:
+        messages.error(
+            request,
+            _("Run %(id)s replayed: DIFFERENT — %(d)s")
+            % {"id": run.pk, "d": verdict.first_difference},
+        )
+    return redirect("market:runs")
