@@ -10,6 +10,8 @@ from aggregator.api.problems import api_not_found, api_server_error
 api_v1 = [
     path("", include("operators.api.urls")),
     path("", include("market.api.urls")),
+    path("", include("settlement.api.urls")),
+    path("", include("settlement.reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("market/", include("market.portal_urls")),
+    path("settlement/", include("settlement.portal_urls")),
+    path("reports/", include("settlement.reports.portal_urls")),
     path("", include("operators.portal_urls")),
 ]
 

@@ -1,0 +1,3 @@
+"""API routes (filled by the settlement work)."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Portal routes (filled by the settlement work)."""
+
+app_name = "settlement"
+
+urlpatterns: list = []
