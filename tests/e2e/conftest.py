@@ -1,0 +1,80 @@
+"""Fixtures for the end-to-end tests: own redis-server, live Celery app, workers, the market."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.celery import app as celery_app
+from tests.e2e.scenario import build_market
+from tests.e2e.stack import VISIBILITY_TIMEOUT_S, RedisServer, Worker
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()
+
+
+def _drop_connections() -> None:
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@pytest.fixture
+def live_celery(redis_server):
+    """The test process publishes to the real broker (not eagerly) during the test."""
+    conf = celery_app.conf
+    saved = {
+        "task_always_eager": conf.task_always_eager,
+        "broker_url": conf.broker_url,
+        "broker_transport_options": conf.broker_transport_options,
+    }
+    _drop_connections()
+    conf.task_always_eager = False
+    conf.broker_url = redis_server.url
+    conf.broker_transport_options = {
+        **(conf.broker_transport_options or {}),
+        "visibility_timeout": VISIBILITY_TIMEOUT_S,
+    }
+    yield celery_app
+    _drop_connections()
+    for key, value in saved.items():
+        setattr(conf, key, value)
+
+
+@pytest.fixture
+def workers(redis_server, live_celery, tmp_path):
+    """Start workers with `workers.start(...)`; all are stopped before the database flush."""
+
+    class Pool(list):
+        def start(self, **kwargs) -> Worker:
+            worker = Worker(redis_server.url, tmp_path, **kwargs)
+            self.append(worker)
+            return worker.start()
+
+        def logs(self) -> str:
+            return "\n".join(f"--- {w.name}\n{w.output()[-4000:]}" for w in self)
+
+    pool = Pool()
+    yield pool
+    for worker in pool:
+        worker.stop()
+
+
+@pytest.fixture
+def market_factory():
+    built = []
+
+    def make(**kwargs):
+        market = build_market(**kwargs)
+        built.append(market)
+        return market
+
+    yield make
+    for market in built:
+        market.stop()
