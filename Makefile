@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(PY)
 run: export DEBUG ?= 1
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --webhook-base http://127.0.0.1:$(PORT)
 	@echo ""
 	@echo "wattbit is starting at  http://127.0.0.1:$(PORT)/   (API docs: http://127.0.0.1:$(PORT)/api/docs/)"
 	@echo ""

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aggregator import health
 from aggregator.api.problems import api_not_found, api_server_error
+from operators.demo_receiver import demo_receiver
 
 api_v1 = [
     path("", include("operators.api.urls")),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("demo/receiver/<slug:slug>/", demo_receiver, name="demo-receiver"),
     path("market/", include("market.portal_urls")),
     path("settlement/", include("settlement.portal_urls")),
     path("reports/", include("settlement.reports.portal_urls")),

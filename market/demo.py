@@ -189,8 +189,11 @@ def load_market_demo(stdout, *, now: datetime | None = None) -> int:
     created += _replay_prices(start, stdout)
     demo_orgs = ["sakura-compute", "kita-dc", "kansai-hpc", "kyushu-mirai", "hokkaido-green",
                  "tokyo-ai-labs"]  # fmt: skip
+    # Restarting the demo within a day must not stack a second set of bids on the first.
     if any(
-        model.objects.filter(organisation__slug__in=demo_orgs, start=start).exists()
+        model.objects.filter(
+            organisation__slug__in=demo_orgs, end__gt=start, start__lt=start + timedelta(hours=24)
+        ).exists()
         for model in BID_MODELS.values()
     ):
         stdout.write("market demo: bids for this horizon already exist\n")

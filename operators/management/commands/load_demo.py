@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from market.demo import load_market_demo
 from operators import demo, services
 from operators.actors import Actor
 from operators.choices import MEMBER_ROLE_SCOPES, MemberRole, Scope
-from operators.models import Membership, Organisation, Site
+from operators.models import Membership, Organisation, Site, WebhookEndpoint
+
+
+DEMO_HEAD_START = timedelta(minutes=90)
 
 
 class Command(BaseCommand):
@@ -19,12 +25,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--webhook-base",
+            help="register demo webhook endpoints at BASE/demo/receiver/<org>/ (e.g. the "
+            "URL `make run` serves on), so dispatch pushes in the demo are real",
+        )
+        parser.add_argument(
             "--allow-production",
             action="store_true",
             help="Load demo data even with DEBUG off (never on a real exchange).",
         )
 
-    def handle(self, *args, allow_production: bool = False, **options):
+    def handle(
+        self, *args, allow_production: bool = False, webhook_base: str | None = None, **options
+    ):
         if not settings.DEBUG and not allow_production:
             raise CommandError("load_demo refuses to run with DEBUG off; pass --allow-production.")
         keys_file = settings.VAR_DIR / "demo-api-keys.txt"
@@ -33,7 +46,12 @@ class Command(BaseCommand):
             created = self._load_participants()
             keys = self._ensure_keys(known_keys)
             created += self._load_sites()
-            load_market_demo(self.stdout)
+            if webhook_base:
+                self._point_webhooks(webhook_base.rstrip("/"))
+            # Bids as if submitted 90 minutes ago: the first intervals are then already
+            # past gate closure, so the in-process beat clears them within seconds of
+            # `make run` instead of after the first real gate closure.
+            load_market_demo(self.stdout, now=timezone.now() - DEMO_HEAD_START)
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         keys_file.write_text("".join(f"{slug} {key}\n" for slug, key in sorted(keys.items())))
         keys_file.chmod(0o600)
@@ -88,30 +106,48 @@ class Command(BaseCommand):
             if key and api_key_authenticate(key) is not None:
                 keys[slug] = key
                 continue
-            admin = (
-                Membership.objects.select_related("organisation", "user")
-                .filter(organisation__slug=slug, role=MemberRole.ADMIN)
-                .first()
-            )
-            actor = Actor(admin.organisation, MEMBER_ROLE_SCOPES[MemberRole.ADMIN], user=admin.user)
+            actor = self._admin_actor(slug)
             # Regulators only ever read.
-            scopes = [Scope.READ] if admin.organisation.is_regulator else [Scope.READ, Scope.TRADE]
+            scopes = [Scope.READ] if actor.organisation.is_regulator else [Scope.READ, Scope.TRADE]
             _api_key, keys[slug] = services.api_key_create(
                 actor=actor, name="demo key", scopes=scopes
             )
         return keys
+
+    def _point_webhooks(self, base: str) -> None:
+        """One demo endpoint per trading organisation, moved if the port changed."""
+        for slug, _ja, _en, roles, _inv, _user in demo.ORGANISATIONS:
+            if not {"compute_provider", "workload_owner", "power_supplier"} & set(roles):
+                continue
+            url = f"{base}/demo/receiver/{slug}/"
+            actor = self._admin_actor(slug)
+            endpoints = list(WebhookEndpoint.objects.filter(organisation=actor.organisation))
+            if any(e.url == url and e.is_active for e in endpoints):
+                continue
+            for endpoint in endpoints:
+                if endpoint.is_active and "/demo/receiver/" in endpoint.url:
+                    services.webhook_endpoint_update(actor=actor, endpoint=endpoint, url=url)
+                    break
+            else:
+                services.webhook_endpoint_create(
+                    actor=actor, url=url, description="demo receiver (make run)"
+                )
+
+    @staticmethod
+    def _admin_actor(slug: str) -> Actor:
+        admin = (
+            Membership.objects.select_related("organisation", "user")
+            .filter(organisation__slug=slug, role=MemberRole.ADMIN)
+            .first()
+        )
+        return Actor(admin.organisation, MEMBER_ROLE_SCOPES[MemberRole.ADMIN], user=admin.user)
 
     def _load_sites(self) -> int:
         created = 0
         for org_slug, code, name, area, pref, accel, cu, kw, pue, residency, latency in demo.SITES:
             if Site.objects.filter(code=code).exists():
                 continue
-            admin = (
-                Membership.objects.select_related("organisation", "user")
-                .filter(organisation__slug=org_slug, role=MemberRole.ADMIN)
-                .first()
-            )
-            actor = Actor(admin.organisation, MEMBER_ROLE_SCOPES[MemberRole.ADMIN], user=admin.user)
+            actor = self._admin_actor(org_slug)
             services.site_register(
                 actor=actor,
                 code=code,
