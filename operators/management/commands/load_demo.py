@@ -16,7 +16,6 @@ from operators.actors import Actor
 from operators.choices import MEMBER_ROLE_SCOPES, MemberRole, Scope
 from operators.models import Membership, Organisation, Site, WebhookEndpoint
 
-
 DEMO_HEAD_START = timedelta(minutes=90)
 
 
