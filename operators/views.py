@@ -9,9 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aggregator.dashboard import dashboard_context
 from aggregator.errors import Forbidden, InvalidInput, NotFound
 from operators import selectors, services
 from operators.actors import actor_for_user
@@ -42,6 +44,7 @@ def portal_view(view):
 def home(request):
     actor = request.actor
     context = {
+        **dashboard_context(actor=actor, now=timezone.now()),
         "organisation": actor.organisation,
         "site_count": selectors.site_list(actor=actor).count(),
         "key_count": selectors.api_key_list(actor=actor).filter(revoked_at__isnull=True).count(),
