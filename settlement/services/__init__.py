@@ -1,0 +1,1 @@
+"""Writes of the settlement app: meter readings and interval settlement."""
