@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "aggregator",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -252,4 +254,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregator.tasks.flag_unacknowledged_orders",
         "schedule": 60.0,
     },
+    "settle-due-intervals": {"task": "settlement.tasks.settle_due_intervals", "schedule": 60.0},
 }

@@ -2,12 +2,17 @@
 
 from django.urls import path
 
-from market import portal_clearing, views
+from market import portal_bids, portal_clearing, views
 
 app_name = "market"
 
 urlpatterns = [
     path("bids/", views.bid_list, name="bid-list"),
+    path("bids/upload/", portal_bids.bid_upload, name="bid-upload"),
+    path("bids/upload/template.csv", portal_bids.bid_csv_template, name="bid-csv-template"),
+    path("bids/new/<slug:bid_type>/", portal_bids.bid_new, name="bid-new"),
+    path("bids/new/<slug:bid_type>/validate/", portal_bids.bid_validate, name="bid-validate"),
+    path("bids/<slug:bid_type>/<int:pk>/cancel/", portal_bids.bid_cancel_view, name="bid-cancel"),
     path("bids/<slug:bid_type>/<int:pk>/", views.bid_detail, name="bid-detail"),
     path("results/", portal_clearing.results, name="results"),
     path("orders/", portal_clearing.orders, name="orders"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import Http404
 from django.shortcuts import render
 
-from market import selectors
-from market.choices import BidType
+from market import calendar, selectors
+from market.choices import BidStatus, BidType
 from operators.views import portal_view
 
 LISTS = {
@@ -18,13 +20,33 @@ LISTS = {
 
 @portal_view
 def bid_list(request):
-    """Every bid of the acting organisation, newest first, per type."""
+    """Every bid of the acting organisation, newest first, per type; filter by status and day."""
     actor = request.actor
+    status = request.GET.get("status", "")
+    day = request.GET.get("day", "")
+
+    def filtered(qs):
+        if status in BidStatus.values:
+            qs = qs.filter(status=status)
+        try:
+            start = calendar.slot_start(date.fromisoformat(day), 1)
+        except ValueError:
+            return qs
+        return qs.filter(start__lt=start + 48 * calendar.INTERVAL, end__gt=start)
+
     groups = [
-        (bid_type, BidType(bid_type).label, LISTS[bid_type](actor=actor).order_by("-start")[:200])
+        (
+            bid_type,
+            BidType(bid_type).label,
+            filtered(LISTS[bid_type](actor=actor)).order_by("-start")[:200],
+        )
         for bid_type in BidType.values
     ]
-    return render(request, "market/bids.html", {"groups": groups})
+    return render(
+        request,
+        "market/bids.html",
+        {"groups": groups, "statuses": BidStatus.choices, "status": status, "day": day},
+    )
 
 
 @portal_view

@@ -1,0 +1,122 @@
+"""Portal bid entry: forms with inline validation (htmx), CSV upload, cancellation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aggregator.errors import Conflict, InvalidInput
+from market import selectors
+from market.bid_csv import TEMPLATE, parse_bid_csv, row_errors
+from market.bid_forms import FORMS
+from market.choices import BidType
+from market.services import bid_cancel, bid_submit, bids_submit_bulk
+from market.validation import BidContext, clean_bid
+from operators.forms import apply_service_errors
+from operators.views import portal_view
+
+LISTS = {
+    BidType.CAPACITY: selectors.capacity_offer_list,
+    BidType.ENERGY: selectors.energy_offer_list,
+    BidType.WORKLOAD: selectors.workload_bid_list,
+}
+
+
+def _form_class(bid_type: str):
+    if bid_type not in FORMS:
+        raise Http404
+    return FORMS[bid_type]
+
+
+def _validate_only(form, actor) -> None:
+    """Run the market's own checks without writing (the inline feedback)."""
+    ctx = BidContext.load(organisation_id=actor.organisation.pk, now=timezone.now())
+    _fields, errors = clean_bid(form.bid_type, form.payload(), ctx)
+    if errors:
+        apply_service_errors(form, InvalidInput.from_errors(errors))
+
+
+@portal_view
+def bid_new(request, bid_type: str):
+    form_class = _form_class(bid_type)
+    form = form_class(request.POST or None, actor=request.actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid = bid_submit(actor=request.actor, bid_type=bid_type, data=form.payload())
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Bid %(id)s submitted.") % {"id": bid.public_id})
+            return redirect("market:bid-detail", bid_type=bid_type, pk=bid.pk)
+    return render(
+        request,
+        "market/bid_form.html",
+        {"form": form, "bid_type": bid_type, "label": BidType(bid_type).label},
+    )
+
+
+@require_POST
+@portal_view
+def bid_validate(request, bid_type: str):
+    """htmx: the form fragment with every error the submission would meet, nothing written."""
+    form = _form_class(bid_type)(request.POST, actor=request.actor)
+    if form.is_valid():
+        _validate_only(form, request.actor)
+    return render(
+        request,
+        "market/_bid_form_fields.html",
+        {"form": form, "bid_type": bid_type, "checked": True},
+    )
+
+
+@require_POST
+@portal_view
+def bid_cancel_view(request, bid_type: str, pk: int):
+    if bid_type not in LISTS:
+        raise Http404
+    bid = LISTS[bid_type](actor=request.actor).filter(pk=pk).first()
+    if bid is None:
+        raise Http404
+    try:
+        bid_cancel(actor=request.actor, bid=bid)
+    except Conflict as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Bid %(id)s cancelled.") % {"id": bid.public_id})
+    return redirect("market:bid-detail", bid_type=bid_type, pk=pk)
+
+
+@portal_view
+def bid_upload(request):
+    """Many bids from one CSV: all of them or none, errors per row."""
+    errors: list[tuple[int, str, str]] = []
+    file_error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            file_error = _("Choose a CSV file.")
+        else:
+            try:
+                items = parse_bid_csv(upload.read())
+                bids = bids_submit_bulk(actor=request.actor, items=items)
+            except InvalidInput as exc:
+                errors = row_errors(exc)
+                if not errors:
+                    file_error = (
+                        "; ".join(m for ms in exc.errors.values() for m in ms) or exc.detail
+                    )
+            else:
+                messages.success(request, _("%(n)d bids submitted.") % {"n": len(bids)})
+                return redirect("market:bid-list")
+    return render(request, "market/bid_upload.html", {"errors": errors, "file_error": file_error})
+
+
+@portal_view
+def bid_csv_template(request):
+    response = HttpResponse(TEMPLATE, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="wattbit-bids-template.csv"'
+    return response

@@ -1,0 +1,145 @@
+"""Bid entry in the portal: form + inline validation, CSV upload with per-row errors, cancel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from market import calendar
+from market.models import CapacityOffer, WorkloadBid
+from tests.conftest import PASSWORD
+from tests.market.conftest import open_start
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(membership) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert client.login(username=membership.user.username, password=PASSWORD)
+    return client
+
+
+def _start_local() -> str:
+    return calendar.to_jst(open_start()).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_capacity_offer_through_the_form(alice, alpha_site):
+    client = _client(alice)
+    assert "alpha-tky-1" in client.get("/market/bids/new/capacity/").content.decode()
+    form = {
+        "start": _start_local(),
+        "intervals": "4",
+        "site": "alpha-tky-1",
+        "cu": "32",
+        "price": "180\t180\t170\t170",
+    }
+    response = client.post("/market/bids/new/capacity/", form)
+    assert response.status_code == 302
+    offer = CapacityOffer.objects.get()
+    assert offer.cu == [32, 32, 32, 32] and [float(p) for p in offer.price] == [180, 180, 170, 170]
+
+
+def test_inline_validation_shows_errors_and_writes_nothing(alice, alpha_site):
+    client = _client(alice)
+    bad = {
+        "start": _start_local(),
+        "intervals": "4",
+        "site": "alpha-tky-1",
+        "cu": "32 32 32",
+        "price": "180",
+    }
+    response = client.post("/market/bids/new/capacity/validate/", bad, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="bid-fields"' in body
+    assert "Give 4 values, one per interval (got 3)." in body
+    assert CapacityOffer.objects.count() == 0
+    fixed = {**bad, "cu": "32 32 32 32"}
+    ok = client.post(
+        "/market/bids/new/capacity/validate/", fixed, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "the market would accept this bid" in ok and "Per-interval preview" in ok
+    assert CapacityOffer.objects.count() == 0
+
+
+def test_form_refuses_an_interval_behind_gate_closure(alice, alpha_site):
+    client = _client(alice)
+    past = calendar.to_jst(calendar.floor_interval(open_start()) - timedelta(hours=6)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    response = client.post(
+        "/market/bids/new/capacity/",
+        {"start": past, "intervals": "2", "site": "alpha-tky-1", "cu": "8", "price": "100"},
+    )
+    assert response.status_code == 200 and "gate closure" in response.content.decode()
+    assert CapacityOffer.objects.count() == 0
+
+
+def test_cancel_before_gate_closure(alice, alpha_site):
+    client = _client(alice)
+    client.post(
+        "/market/bids/new/capacity/",
+        {
+            "start": _start_local(),
+            "intervals": "2",
+            "site": "alpha-tky-1",
+            "cu": "8",
+            "price": "100",
+        },
+    )
+    offer = CapacityOffer.objects.get()
+    assert "Cancel this bid" in client.get(f"/market/bids/capacity/{offer.pk}/").content.decode()
+    client.post(f"/market/bids/capacity/{offer.pk}/cancel/")
+    offer.refresh_from_db()
+    assert offer.status == "cancelled"
+
+
+def _csv(rows: list[str]) -> SimpleUploadedFile:
+    header = "type,start,intervals,site,kind,accelerator,limit_price,zone,max_latency_ms,cu,price,demand,residency_tags"
+    return SimpleUploadedFile(
+        "bids.csv", ("\n".join([header, *rows]) + "\n").encode(), content_type="text/csv"
+    )
+
+
+def test_csv_upload_all_or_nothing_with_row_errors(alice, alpha_site):
+    start = calendar.iso_z(open_start())
+    client = _client(alice)
+    good = f"capacity,{start},2,alpha-tky-1,,,,,,16|16,150|150,,"
+    bad = f"workload,{start},2,,inference,h100,900,tokyo,20,,,8,jp"
+    worse = f"capacity,{start},2,alpha-tky-1,,,,,,16,150|150,,"
+    response = client.post("/market/bids/upload/", {"file": _csv([good, bad, worse])})
+    body = response.content.decode()
+    assert "Nothing was submitted" in body
+    assert '<td class="num">4</td>' in body  # the third data row is row 4 of the file
+    assert CapacityOffer.objects.count() == 0 and WorkloadBid.objects.count() == 0
+    ok = client.post("/market/bids/upload/", {"file": _csv([good, good.replace("16|16", "8|8")])})
+    assert ok.status_code == 302 and CapacityOffer.objects.count() == 2
+
+
+def test_csv_upload_refuses_a_malformed_file(alice, alpha_site):
+    client = _client(alice)
+    wrong = SimpleUploadedFile("bids.csv", "kind,start\nx,y\n".encode(), content_type="text/csv")
+    body = client.post("/market/bids/upload/", {"file": wrong}).content.decode()
+    assert "header with a &#x27;type&#x27; column" in body
+    sjis = SimpleUploadedFile("bids.csv", "type,開始\n".encode("cp932"), content_type="text/csv")
+    assert "UTF-8" in client.post("/market/bids/upload/", {"file": sjis}).content.decode()
+    assert CapacityOffer.objects.count() == 0
+
+
+def test_bid_list_filters(alice, alpha_site):
+    client = _client(alice)
+    client.post(
+        "/market/bids/new/capacity/",
+        {
+            "start": _start_local(),
+            "intervals": "2",
+            "site": "alpha-tky-1",
+            "cu": "8",
+            "price": "100",
+        },
+    )
+    offer = CapacityOffer.objects.get()
+    assert offer.public_id in client.get("/market/bids/?status=submitted").content.decode()
+    assert offer.public_id not in client.get("/market/bids/?status=cancelled").content.decode()
