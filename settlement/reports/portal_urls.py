@@ -1,5 +1,12 @@
-"""Portal routes (filled by the settlement work)."""
+"""Portal routes of the regulator reports (included under /reports/, namespace "reports")."""
+
+from django.urls import path
+
+from settlement.reports import views
 
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="market"),
+    path("download/", views.download, name="download"),
+]
