@@ -120,7 +120,7 @@ def test_csv_upload_all_or_nothing_with_row_errors(alice, alpha_site):
 
 def test_csv_upload_refuses_a_malformed_file(alice, alpha_site):
     client = _client(alice)
-    wrong = SimpleUploadedFile("bids.csv", "kind,start\nx,y\n".encode(), content_type="text/csv")
+    wrong = SimpleUploadedFile("bids.csv", b"kind,start\nx,y\n", content_type="text/csv")
     body = client.post("/market/bids/upload/", {"file": wrong}).content.decode()
     assert "header with a &#x27;type&#x27; column" in body
     sjis = SimpleUploadedFile("bids.csv", "type,開始\n".encode("cp932"), content_type="text/csv")
