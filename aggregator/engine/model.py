@@ -44,6 +44,7 @@ class Model:
     mig_x: np.ndarray  # x column of each migration column / row
     mig_row0: int  # migration rows come last, one per migration column
     x_group: np.ndarray  # per x column: workload * T + interval
+    x_site: np.ndarray  # per x column: site index
     x_energy_cost: np.ndarray  # per x column: its energy at the area's grid cost (JPY)
 
     @property
@@ -261,6 +262,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         mig_x=mk,
         mig_row0=mig0,
         x_group=j * n_t + t,
+        x_site=s,
         x_energy_cost=kwh * grid_cost.ravel()[a_of_x],
     )
 
