@@ -25,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("demo/receiver/<slug:slug>/", demo_receiver, name="demo-receiver"),
     path("market/", include("market.portal_urls")),
+    path("operator/", include("operators.operator_urls")),
     path("settlement/", include("settlement.portal_urls")),
     path("reports/", include("settlement.reports.portal_urls")),
     path("", include("operators.portal_urls")),

@@ -12,6 +12,7 @@ from operators.services.credentials import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
+from operators.services.onboarding import participant_onboard
 from operators.services.organisations import (
     member_add,
     member_change_role,
@@ -30,6 +31,7 @@ __all__ = [
     "member_deactivate",
     "organisation_create",
     "organisation_update",
+    "participant_onboard",
     "site_register",
     "site_update",
     "webhook_endpoint_create",

@@ -1,0 +1,118 @@
+"""Market-operator pages: participant onboarding and market parameters (regulators read)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from aggregator.errors import InvalidInput
+from market.models import MarketParameters
+from market.services.parameters import EDITABLE, market_parameters_update
+from operators.choices import OrganisationRole
+from operators.forms import apply_service_errors
+from operators.models import Organisation
+from operators.services import participant_onboard
+from operators.views import portal_view
+
+
+class OnboardingForm(forms.Form):
+    slug = forms.SlugField(label=_l("Organisation id (slug)"), max_length=50)
+    legal_name_ja = forms.CharField(label=_l("Legal name (Japanese)"), max_length=200)
+    legal_name_en = forms.CharField(label=_l("Legal name (English)"), max_length=200)
+    roles = forms.MultipleChoiceField(
+        label=_l("Roles"), choices=OrganisationRole.choices, widget=forms.CheckboxSelectMultiple
+    )
+    invoice_registration_number = forms.CharField(
+        label=_l("Qualified-invoice registration number"), max_length=14, required=False
+    )
+    contact_email = forms.EmailField(label=_l("Contact e-mail"), required=False)
+    admin_username = forms.CharField(label=_l("First admin: user name"), max_length=150)
+    admin_email = forms.EmailField(label=_l("First admin: e-mail"))
+    admin_password = forms.CharField(
+        label=_l("First admin: initial password"), widget=forms.PasswordInput(render_value=True)
+    )
+
+
+class ParametersForm(forms.ModelForm):
+    class Meta:
+        model = MarketParameters
+        fields = list(EDITABLE)
+
+
+def _require_oversight(actor) -> None:
+    if not (actor.organisation.is_market_operator or actor.is_regulator):
+        raise PermissionDenied
+
+
+@portal_view
+def participants(request):
+    """Every participant (market operator and regulators)."""
+    _require_oversight(request.actor)
+    rows = Organisation.objects.annotate(
+        members=Count("memberships", distinct=True), site_total=Count("sites", distinct=True)
+    ).order_by("slug")
+    form = None
+    if request.actor.organisation.is_market_operator:
+        form = OnboardingForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                membership = participant_onboard(
+                    actor=request.actor,
+                    organisation={
+                        k: data[k]
+                        for k in (
+                            "slug",
+                            "legal_name_ja",
+                            "legal_name_en",
+                            "roles",
+                            "invoice_registration_number",
+                            "contact_email",
+                        )
+                    },
+                    admin={
+                        "username": data["admin_username"],
+                        "email": data["admin_email"],
+                        "password": data["admin_password"],
+                    },
+                )
+            except InvalidInput as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(org)s onboarded; its admin %(user)s can log in.")
+                    % {"org": membership.organisation.slug, "user": membership.user.username},
+                )
+                return redirect("operator:participants")
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(request, "operators/participants.html", {"rows": rows, "form": form})
+
+
+@portal_view
+def parameters(request):
+    _require_oversight(request.actor)
+    current = MarketParameters.current()
+    editable = request.actor.organisation.is_market_operator
+    form = ParametersForm(request.POST or None, instance=current)
+    if not editable:
+        for field in form.fields.values():
+            field.disabled = True
+        if request.method == "POST":
+            raise PermissionDenied
+    elif request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            market_parameters_update(actor=request.actor, **changes)
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Market parameters saved."))
+            return redirect("operator:parameters")
+    return render(request, "operators/parameters.html", {"form": form, "editable": editable})
