@@ -9,4 +9,5 @@ app_name = "operator"
 urlpatterns = [
     path("participants/", portal_operator.participants, name="participants"),
     path("parameters/", portal_operator.parameters, name="parameters"),
+    path("audit/", portal_operator.audit_chain, name="audit"),
 ]

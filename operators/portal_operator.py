@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from aggregator.audit import audit_verify_chain
 from aggregator.errors import InvalidInput
+from aggregator.models import AuditEvent
 from market.models import MarketParameters
 from market.services.parameters import EDITABLE, market_parameters_update
 from operators.choices import OrganisationRole
@@ -116,3 +118,12 @@ def parameters(request):
             messages.success(request, _("Market parameters saved."))
             return redirect("operator:parameters")
     return render(request, "operators/parameters.html", {"form": form, "editable": editable})
+
+
+@portal_view
+def audit_chain(request):
+    """The audit chain's verdict and its newest events (regulators and the market operator)."""
+    _require_oversight(request.actor)
+    verdict = audit_verify_chain()
+    events = AuditEvent.objects.select_related("organisation").order_by("-seq")[:100]
+    return render(request, "operators/audit.html", {"verdict": verdict, "events": events})

@@ -95,3 +95,12 @@ def test_participants_cannot_open_operator_pages(alice):
     client = _client(alice)
     assert client.get("/operator/participants/").status_code == 403
     assert client.get("/operator/parameters/").status_code == 403
+
+
+def test_audit_chain_page_shows_the_verdict(rita, alice):
+    client = _client(rita)
+    body = client.get("/operator/audit/").content.decode()
+    assert "Intact" in body and "operators.member.added" in body
+    AuditEvent.objects.filter(seq=1).update(actor_label="user:mallory")
+    assert "BROKEN at event #1" in client.get("/operator/audit/").content.decode()
+    assert _client(alice).get("/operator/audit/").status_code == 403
