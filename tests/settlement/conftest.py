@@ -15,7 +15,14 @@ from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward
 from settlement.models import SettlementParameters
 from settlement.services.settle import metering_deadline
-from tests.cycle.conftest import HORIZON, INTERVALS, K0, Market, gate, market  # noqa: F401
+from tests.cycle.conftest import (
+    HORIZON,
+    INTERVALS,
+    K0,
+    Market,
+    gate,
+    market,  # noqa: F401 (the fixture)
+)
 
 __all__ = ["HORIZON", "INTERVALS", "K0", "Market", "deadline", "ended", "gate"]
 
@@ -30,7 +37,7 @@ def ended(k: datetime) -> datetime:
 
 
 @pytest.fixture
-def cleared(market) -> Market:
+def cleared(market) -> Market:  # noqa: F811 (the imported fixture)
     """The market with its first two intervals cleared."""
     for i in range(2):
         k = market.k(i)

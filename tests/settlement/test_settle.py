@@ -152,7 +152,11 @@ def test_missing_data_settles_provisionally_then_final_with_a_reversal(cleared):
     assert "settlement.interval.settled" in codes and "settlement.interval.corrected" in codes
     # Finalising again changes nothing.
     entries = JournalEntry.objects.count()
-    assert entries == JournalEntry.objects.filter(interval_start=k).count() + JournalEntry.objects.filter(interval_start=cleared.k(1)).count()
+    assert (
+        entries
+        == JournalEntry.objects.filter(interval_start=k).count()
+        + JournalEntry.objects.filter(interval_start=cleared.k(1)).count()
+    )
     assert interval_finalise(run=run, now=late).did_work is False
     assert JournalEntry.objects.count() == entries
 
@@ -235,7 +239,6 @@ def test_a_lost_settlement_record_is_found(cleared):
 
 
 def test_unsettled_due_intervals_are_named(cleared):
-    k = cleared.k(0)
     verdict = ledger_check(now=deadline(cleared.k(1)))
     assert len(verdict.due_unsettled_intervals) == 2 and not verdict.ok
 
