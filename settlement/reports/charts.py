@@ -62,6 +62,9 @@ def _time_axis(ax, report: MarketReport) -> None:
     days = (report.end - report.start).days
     fmt = "%H:%M" if days <= 1 else "%m-%d"
     ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=calendar.JST))
+    if days <= 1:
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=range(0, 24, 3), tz=calendar.JST))
+    ax.set_xlim(report.start, report.end)  # the whole period, cleared or not
     ax.set_xlabel(_("JST"))
 
 

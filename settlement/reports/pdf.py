@@ -179,51 +179,22 @@ def _area_tables(report: MarketReport, lang: str, st) -> list:
         ]
         for a in active
     ]
+    price_head = [_("Area"), _("Energy JPY/kWh (mean)"), _("min – max"), _("Compute JPY/CU-h"),
+                  _("CU offered"), _("CU cleared"), _("Bid/clear"), _("kWh offers"),
+                  _("kWh grid"), _("Curtailment kWh")]  # fmt: skip
+    concentration_head = [_("Area"), _("HHI capacity offered"), _("HHI capacity cleared"),
+                          _("HHI energy offered"), _("HHI energy cleared"), _("kWh offered"),
+                          _("Energy bid/clear"), _("CO2 t"), _("CO2 t (stay)")]  # fmt: skip
+    price_widths = [18, 18, 22, 18, 17, 17, 14, 18, 17, 19]
+    concentration_widths = [20, 21, 21, 20, 20, 20, 18, 19, 19]
     return [
         paragraph(_("Prices and volumes per area"), st["h2"]),
-        data_table(
-            [
-                _("Area"),
-                _("Energy JPY/kWh (mean)"),
-                _("min – max"),
-                _("Compute JPY/CU-h"),
-                _("CU offered"),
-                _("CU cleared"),
-                _("Bid/clear"),
-                _("kWh offers"),
-                _("kWh grid"),
-                _("Curtailment kWh"),
-            ],
-            prices,
-            [
-                18 * mm,
-                18 * mm,
-                22 * mm,
-                18 * mm,
-                17 * mm,
-                17 * mm,
-                14 * mm,
-                18 * mm,
-                17 * mm,
-                19 * mm,
-            ],
-            numeric_from=1,
-        ),
+        data_table(_head(price_head, st), prices, [w * mm for w in price_widths], numeric_from=1),
         paragraph(_("Concentration (HHI, 0–10,000) and carbon per area"), st["h2"]),
         data_table(
-            [
-                _("Area"),
-                _("HHI capacity offered"),
-                _("HHI capacity cleared"),
-                _("HHI energy offered"),
-                _("HHI energy cleared"),
-                _("kWh offered"),
-                _("Energy bid/clear"),
-                _("CO2 t"),
-                _("CO2 t (stay)"),
-            ],
+            _head(concentration_head, st),
             concentration,
-            [20 * mm, 21 * mm, 21 * mm, 20 * mm, 20 * mm, 20 * mm, 18 * mm, 19 * mm, 19 * mm],
+            [w * mm for w in concentration_widths],
             numeric_from=1,
         ),
     ]
@@ -360,7 +331,13 @@ def render_report_pdf(report: MarketReport, language: str = "ja") -> bytes:
     lang = check_language(language)
     with translation.override(lang):
         st = styles()
-        st["head"] = ParagraphStyle("head", parent=st["cell"], fontSize=7, leading=8.5)
+        st["head"] = ParagraphStyle(
+            "head",
+            parent=st["cell"],
+            fontSize=7,
+            leading=8.5,
+            wordWrap="CJK" if lang == "ja" else None,
+        )
         generated = calendar.to_jst(report.generated_at).strftime("%Y-%m-%d %H:%M")
         title = _("Market report %(period)s") % {"period": report.period}
         story: list = [
