@@ -73,6 +73,21 @@ INVOICE_LABELS = {
     },
 }
 
+# A 仕入明細書 has the invoice's fields; only the wording differs.
+PURCHASE_LABELS = {
+    "ja": {
+        "title": "仕入明細書",
+        "number": "明細書番号",
+        "amount_due": "お支払金額（税込）",
+    },
+    "en": {
+        "title": "Purchase statement",
+        "number": "Statement number",
+        "amount_due": "Amount payable to you (tax included)",
+    },
+}
+INVOICE_KINDS = ("invoice", "purchase_statement")
+
 STATEMENT_LABELS = {
     "ja": {
         "title": "取引明細書",
@@ -134,12 +149,22 @@ def _header_block(left: list, right: list, width: float) -> Table:
 def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
     """The qualified invoice as PDF bytes (A4, IPAexGothic embedded)."""
     lang = check_language(language)
+    if doc.kind not in INVOICE_KINDS:
+        raise ValueError(
+            f"invoice kind must be one of {', '.join(INVOICE_KINDS)}, got {doc.kind!r}"
+        )
     label = INVOICE_LABELS[lang]
+    if doc.kind == "purchase_statement":
+        label = {**label, **PURCHASE_LABELS[lang]}
     st = styles()
     summary = invoice_tax(doc)
     width = 180 * mm
 
     issuer, recipient = doc.issuer, doc.recipient
+    if doc.kind == "purchase_statement":
+        # The buyer prepares a 仕入明細書 and addresses it to the seller (the issuer of
+        # the supply), whose registration number it must show.
+        issuer, recipient = recipient, issuer
     left = [paragraph(label["to"].format(name=recipient.name(lang)), st["big"])]
     if recipient.registration_number:
         left.append(
@@ -162,11 +187,11 @@ def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
     ]
     if doc.due_date:
         right.append(paragraph(f"{label['due']}: {day_text(doc.due_date, lang)}", st["right"]))
-    right += [
-        Spacer(1, 3 * mm),
-        paragraph(issuer.name(lang), st["right"]),
-        paragraph(f"{label['registration']}: {issuer.registration_number}", st["right"]),
-    ]
+    right += [Spacer(1, 3 * mm), paragraph(issuer.name(lang), st["right"])]
+    if issuer.registration_number:
+        right.append(
+            paragraph(f"{label['registration']}: {issuer.registration_number}", st["right"])
+        )
     if issuer.address(lang):
         right.append(paragraph(issuer.address(lang), st["right"]))
     if issuer.contact:
@@ -230,7 +255,8 @@ def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
     if note:
         notes.append(note)
     story += [Spacer(1, 3 * mm), *(paragraph(text, st["small"]) for text in notes)]
-    footer = f"{label['title']} {doc.invoice_number} — {issuer.name(lang)} ({issuer.registration_number})"
+    seller = doc.issuer
+    footer = f"{label['title']} {doc.invoice_number} — {seller.name(lang)} ({seller.registration_number})"
     return build_pdf(story, title=f"{label['title']} {doc.invoice_number}", footer=footer)
 
 

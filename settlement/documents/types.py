@@ -74,6 +74,10 @@ class InvoiceDoc:
     amounts_include_tax: bool = False
     notes_ja: str = ""
     notes_en: str = ""
+    # "invoice": 適格請求書 from the issuer (seller). "purchase_statement": 仕入明細書, the
+    # buyer's statement of what it owes the seller (issuer = the seller, whose registration
+    # number it shows); same fields, titled and worded as such.
+    kind: str = "invoice"
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,17 @@ def test_long_statement_pdf_spans_pages(tmp_path):
     if shutil.which("pdftotext"):
         text = _pdf_text(pdf, tmp_path)
         assert "取引明細書" in text and "-¥859,500" in text
+
+
+def test_purchase_statement_is_addressed_to_the_seller(tmp_path):
+    from dataclasses import replace
+
+    seller = Party("ベータ計算株式会社", "Beta Compute K.K.", "T5555555555555")
+    doc = replace(_invoice(), kind="purchase_statement", issuer=seller, recipient=ISSUER)
+    pdf = render_invoice_pdf(doc, "ja")
+    if shutil.which("pdftotext"):
+        text = _pdf_text(pdf, tmp_path)
+        assert "仕入明細書" in text and "適格請求書" not in text
+        assert "ベータ計算株式会社 御中" in text and "T5555555555555" in text
+    with pytest.raises(ValueError):
+        render_invoice_pdf(replace(doc, kind="receipt"))
