@@ -131,7 +131,13 @@ def key_figures(report: MarketReport) -> list[tuple[str, str]]:
         ),
         (
             _("Orders accepted / rejected / pending"),
-            f"{comp.accepted} / {comp.rejected} / {comp.pending} ({_('of')} {comp.orders})",
+            _("%(accepted)s / %(rejected)s / %(pending)s (of %(orders)s)")
+            % {
+                "accepted": comp.accepted,
+                "rejected": comp.rejected,
+                "pending": comp.pending,
+                "orders": comp.orders,
+            },
         ),
         (_("Orders flagged unacknowledged"), str(comp.flagged_unacknowledged)),
         (_("Delivered against ordered"), delivery),
