@@ -1,0 +1,97 @@
+"""Benchmark: the dashboard's server time with a month of demo market data.
+
+    .venv/bin/python bench/portal.py [--days 30] [--repeat 30]
+
+Builds a fresh database (SQLite file under var/ unless DATABASE_URL is set) with the demo
+participants, a month of demo bids priced from FY2023 JEPX days, and every interval of it
+cleared through the production pipeline; then renders each role's dashboard and prints
+p50/p95 server time against the 300 ms target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TARGET_MS = 300.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    if "DATABASE_URL" not in os.environ:
+        db = ROOT / "var" / "bench-portal.sqlite3"
+        db.parent.mkdir(exist_ok=True)
+        db.unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+
+    from market import calendar
+    from market.clearing_models import ClearingRun
+    from market.demo import load_market_demo
+    from operators.demo import DEMO_PASSWORD
+
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", stdout=io.StringIO())
+    today = calendar.to_jst(timezone.now()).date()
+    first_day = today - timedelta(days=args.days - 1)
+    started = time.perf_counter()
+    for offset in range(args.days):
+        day_start = calendar.slot_start(first_day + timedelta(days=offset), 1)
+        load_market_demo(io.StringIO(), now=day_start - timedelta(minutes=90))
+    first = calendar.slot_start(first_day, 1)
+    intervals = args.days * 48
+    call_command(
+        "run_market", intervals=intervals, start=calendar.iso_z(first), stdout=io.StringIO()
+    )
+    print(
+        f"data: {args.days} days, {ClearingRun.objects.count()} clearing runs, built in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    print(f"{'role':<12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  vs {TARGET_MS:.0f} ms target")
+    worst = 0.0
+    for username, role in (
+        ("owner", "owner"),
+        ("provider", "provider"),
+        ("supplier", "supplier"),
+        ("regulator", "regulator"),
+    ):
+        client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+        client.login(username=username, password=DEMO_PASSWORD)
+        client.get("/")  # warm: templates and translations compiled
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            response = client.get("/")
+            times.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+        times.sort()
+        p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+        worst = max(worst, p95)
+        print(
+            f"{role:<12} {p50:8.1f} {p95:8.1f} {times[-1]:8.1f}  p95/target {p95 / TARGET_MS:.2f}"
+        )
+    print(
+        f"result: worst p95 {worst:.1f} ms — {'within' if worst <= TARGET_MS else 'ABOVE'} target"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Money and energy as people read them: grouped digits, yen sign, units."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+
+def _number(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+@register.filter
+def yen(value) -> str:
+    """Whole yen with grouping: ¥1,234,567 (negative: −¥1,234)."""
+    number = _number(value)
+    if number is None:
+        return "—"
+    whole = int(number.quantize(Decimal(1)))
+    return f"−¥{-whole:,}" if whole < 0 else f"¥{whole:,}"
+
+
+@register.filter
+def grouped(value, places: int = 0) -> str:
+    """A quantity with grouping and fixed decimals: 1,234.5."""
+    number = _number(value)
+    if number is None:
+        return "—"
+    return f"{number:,.{int(places)}f}"
