@@ -29,6 +29,18 @@ def _now(now_iso: str | None):
     return calendar.parse_iso(now_iso) if now_iso else None
 
 
+def _held_run_countdown() -> int:
+    """Seconds until a trigger looks again at a run another worker holds.
+
+    A quarter of the lease, but at most half the broker's visibility timeout: a retry waits
+    in a worker as a reserved, unacknowledged message, and Redis hands out again any message
+    unacknowledged for longer than the visibility timeout. Each copy would retry in turn,
+    doubling the messages every round (seen in tests/e2e with a 4 s visibility timeout).
+    """
+    visibility_s = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    return max(1, min(max(5, settings.CLEARING_LEASE_S // 4), visibility_s // 2))
+
+
 @shared_task(
     bind=True, autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=60, max_retries=5
 )
@@ -44,7 +56,7 @@ def clear_interval(self, interval_start_iso: str, now_iso: str | None = None) ->
     ):
         # Another worker holds the run. If it dies, its lease expires and we take over then;
         # until the run completes this trigger stays alive.
-        raise self.retry(countdown=max(5, settings.CLEARING_LEASE_S // 4), max_retries=20)
+        raise self.retry(countdown=_held_run_countdown(), max_retries=20)
     if outcome.order_ids:
         ids = list(outcome.order_ids)
         transaction.on_commit(lambda: push_orders.delay(ids, now_iso))
