@@ -175,23 +175,28 @@ def member_add(
     return membership
 
 
+def _keep_one_admin(membership: Membership) -> None:
+    """Refuse to demote or remove an organisation's last active admin."""
+    if membership.role != MemberRole.ADMIN:
+        return
+    admins = Membership.objects.filter(
+        organisation=membership.organisation, role=MemberRole.ADMIN, user__is_active=True
+    ).count()
+    if admins <= 1:
+        raise InvalidInput.from_errors({"role": [_("An organisation keeps at least one admin.")]})
+
+
 @transaction.atomic
 def member_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
     require_scope(actor, Scope.ADMIN)
     if membership.organisation_id != actor.organisation.pk:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     if role not in MemberRole.values:
         raise InvalidInput.from_errors(
             {"role": [_("Choose one of: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}]}
         )
-    if membership.role == MemberRole.ADMIN and role != MemberRole.ADMIN:
-        admins = Membership.objects.filter(
-            organisation=membership.organisation, role=MemberRole.ADMIN, user__is_active=True
-        ).count()
-        if admins <= 1:
-            raise InvalidInput.from_errors(
-                {"role": [_("An organisation keeps at least one admin.")]}
-            )
+    if role != MemberRole.ADMIN:
+        _keep_one_admin(membership)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -205,14 +210,7 @@ def member_deactivate(*, actor: Actor, membership: Membership) -> Membership:
     require_scope(actor, Scope.ADMIN)
     if membership.organisation_id != actor.organisation.pk:
         raise NotFound(_("No such member."))
-    if membership.role == MemberRole.ADMIN:
-        admins = Membership.objects.filter(
-            organisation=membership.organisation, role=MemberRole.ADMIN, user__is_active=True
-        ).count()
-        if admins <= 1:
-            raise InvalidInput.from_errors(
-                {"role": [_("An organisation keeps at least one admin.")]}
-            )
+    _keep_one_admin(membership)
     user = membership.user
     if user.is_active:
         user.is_active = False
