@@ -1,5 +1,17 @@
-"""Portal routes (filled by the settlement work)."""
+"""Portal routes of settlement (included under `settlement/`, namespace `settlement`)."""
+
+from django.urls import path, re_path
+
+from settlement import portal
 
 app_name = "settlement"
 
-urlpatterns: list = []
+MONTH = r"(?P<month>\d{4}-\d{2})"
+
+urlpatterns = [
+    path("", portal.statements, name="statements"),
+    re_path(rf"^statements/{MONTH}/csv$", portal.statement_csv, name="statement-csv"),
+    re_path(rf"^statements/{MONTH}/pdf$", portal.statement_pdf, name="statement-pdf"),
+    re_path(rf"^invoices/{MONTH}/pdf$", portal.invoice_pdf, name="invoice-pdf"),
+    path("meter/", portal.meter_upload, name="meter-upload"),
+]

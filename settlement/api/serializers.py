@@ -39,7 +39,7 @@ class MeterReadingSerializer(serializers.ModelSerializer):
         return f"en-{obj.offer_id}" if obj.offer_id else None
 
 
-class BulkResultSerializer(serializers.Serializer):
+class MeterBulkResultSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     readings = serializers.ListField(child=serializers.IntegerField())
 

@@ -56,7 +56,7 @@ class MeterBulkView(APIView):
     """Up to 10,000 readings: all written or none; errors per item index."""
 
     @extend_schema(
-        request=s.MeterReadingInSerializer(many=True), responses={201: s.BulkResultSerializer}
+        request=s.MeterReadingInSerializer(many=True), responses={201: s.MeterBulkResultSerializer}
     )
     @idempotent
     def post(self, request):
@@ -85,7 +85,7 @@ class MeterCsvView(APIView):
 
     parser_classes = [MultiPartParser, FormParser, CsvTextParser]
 
-    @extend_schema(request=OpenApiTypes.BINARY, responses={201: s.BulkResultSerializer})
+    @extend_schema(request=OpenApiTypes.BINARY, responses={201: s.MeterBulkResultSerializer})
     def post(self, request):
         upload = request.FILES.get("file") if request.content_type.startswith("multipart") else None
         if upload is not None:
