@@ -39,8 +39,11 @@ class Command(BaseCommand):
         parser.add_argument("--intervals", type=int, required=True, help="how many intervals")
         parser.add_argument("--from", dest="start", help="first interval start (ISO 8601)")
         parser.add_argument("--settle", action="store_true", help="also meter and settle")
+        parser.add_argument("--seed", type=int, default=6, help="meter data seed (--settle)")
 
-    def handle(self, *args, intervals: int, start: str | None, settle: bool, **options):
+    def handle(
+        self, *args, intervals: int, start: str | None, settle: bool, seed: int = 6, **options
+    ):
         if intervals < 1 or intervals > 48 * 31:
             raise CommandError("--intervals must be between 1 and 1488 (31 days)")
         first = self._first_interval(start)
@@ -51,6 +54,7 @@ class Command(BaseCommand):
         )
         totals = {"cu": Decimal(0), "welfare": Decimal(0), "stay": Decimal(0), "greedy": Decimal(0)}
         runs = 0
+        completed: list[ClearingRun] = []
         for i in range(intervals):
             k = first + i * calendar.INTERVAL
             now = calendar.gate_closure(k, lead)
@@ -63,6 +67,7 @@ class Command(BaseCommand):
                 )
                 continue
             runs += 1
+            completed.append(run)
             cu = (
                 Allocation.objects.filter(run=run, is_current=True).aggregate(s=Sum("cu"))["s"] or 0
             )
@@ -95,7 +100,29 @@ class Command(BaseCommand):
             )
         )
         if settle:
-            self.stdout.write("settlement: not built yet (issue 6) — nothing settled")
+            self._settle(completed, seed)
+
+    def _settle(self, completed: list[ClearingRun], seed: int) -> None:
+        """Meter (plausible demo data, seeded), settle each interval, summarise the ledger."""
+        from settlement.demo import demo_meter_and_settle
+        from settlement.ledger import ledger_check
+
+        demo = demo_meter_and_settle(completed, seed=seed)
+        verdict = ledger_check()
+        kinds = ", ".join(f"{k} {v:+,}" for k, v in sorted(verdict.totals_by_kind.items()))
+        style = self.style.SUCCESS if verdict.ok else self.style.ERROR
+        # One line (the last): what was settled, then the ledger's summary.
+        self.stdout.write(
+            style(
+                f"settlement: {demo.intervals} interval(s) settled, {demo.readings} readings on "
+                f"time ({demo.shortfalls} shortfalls), {demo.late} late → "
+                f"{demo.provisional_intervals} provisional interval(s), {demo.finalised_items} "
+                f"item(s) made final by reversal | ledger: {verdict.entries} entries, "
+                f"{verdict.postings} postings, balance {verdict.balance_jpy:+,} JPY, check "
+                f"{'OK' if verdict.ok else 'FAILED: ' + '; '.join(verdict.problems)} | "
+                f"JPY by account kind: {kinds}"
+            )
+        )
 
     @staticmethod
     def _when(k: datetime) -> str:
