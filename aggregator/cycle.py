@@ -59,10 +59,15 @@ def _claim(interval_start: datetime, now: datetime) -> tuple[ClearingRun, str | 
     except IntegrityError:  # another trigger created it between our read and our insert
         run = ClearingRun.objects.get(interval_start=interval_start)
     token = uuid.uuid4().hex
+    # The lease runs on the later of the market clock and the wall clock. A redelivered
+    # trigger carries the `now_iso` of its first attempt, a clock that stands still: on it
+    # alone a dead worker's lease would never expire. A simulated clock ahead of the wall
+    # clock (run_market, tests) moves on by itself.
+    clock = max(now, timezone.now())
     claimable = (
         Q(status=RunStatus.PENDING)
         | Q(status=RunStatus.FAILED)
-        | Q(status=RunStatus.RUNNING, claimed_at__lt=now - lease())
+        | Q(status=RunStatus.RUNNING, claimed_at__lt=clock - lease())
     )
     won = (
         ClearingRun.objects.filter(claimable, pk=run.pk)
@@ -70,7 +75,7 @@ def _claim(interval_start: datetime, now: datetime) -> tuple[ClearingRun, str | 
         .update(
             status=RunStatus.RUNNING,
             claim_token=token,
-            claimed_at=now,
+            claimed_at=clock,
             started_at=now,
             attempts=run.attempts + 1,
         )
