@@ -61,13 +61,13 @@ def _expire_started(now: datetime) -> int:
     ).update(state=DeliveryState.EXPIRED, claimed_until=None)
 
 
-def _claim(delivery_id: int, now: datetime, lease: timedelta) -> bool:
+def _claim(delivery_id: int, now: datetime, clock: datetime, lease: timedelta) -> bool:
     due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
-        state=DeliveryState.SENDING, claimed_until__lt=now
+        state=DeliveryState.SENDING, claimed_until__lt=clock
     )
     return (
         OrderDelivery.objects.filter(due, pk=delivery_id).update(
-            state=DeliveryState.SENDING, claimed_until=now + lease
+            state=DeliveryState.SENDING, claimed_until=clock + lease
         )
         == 1
     )
@@ -120,15 +120,23 @@ def deliveries_push_due(
     now = now or timezone.now()
     summary = PushSummary(expired=_expire_started(now))
     timeout_s = settings.WEBHOOK_TIMEOUT_S
-    lease = timedelta(seconds=timeout_s + 30)
+    # Leases run on the later of the market clock and the wall clock: a push task carrying
+    # a past `now_iso` (the gate closure it was enqueued at) must not hand the relay, which
+    # runs on the wall clock, a lease that has already expired — the relay would push the
+    # same delivery again while this push still waits for its receiver.
+    clock = max(now, timezone.now())
     candidates = OrderDelivery.objects.filter(
         Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-        | Q(state=DeliveryState.SENDING, claimed_until__lt=now)
+        | Q(state=DeliveryState.SENDING, claimed_until__lt=clock)
     )
     if order_ids is not None:
         candidates = candidates.filter(order_id__in=order_ids)
     ids = list(candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-    claimed = [pk for pk in ids if _claim(pk, now, lease)]
+    # The batch is sent PUSH_THREADS at a time and each push may take up to the timeout:
+    # the lease covers the whole batch, or its tail would be taken over before being sent.
+    rounds = -(-len(ids) // PUSH_THREADS)
+    lease = timedelta(seconds=timeout_s * max(1, rounds) + 30)
+    claimed = [pk for pk in ids if _claim(pk, now, clock, lease)]
     deliveries = list(
         OrderDelivery.objects.filter(pk__in=claimed).select_related(
             "order__organisation", "order__site", "endpoint"
