@@ -58,7 +58,19 @@ def workers(redis_server, live_celery, tmp_path):
             return worker.start()
 
         def logs(self) -> str:
-            return "\n".join(f"--- {w.name}\n{w.output()[-4000:]}" for w in self)
+            # The banner is noise; the tasks' log lines are what explains a failure.
+            return "\n".join(
+                f"--- {w.name}\n" + "\n".join(w.output().splitlines()[-60:]) for w in self
+            )
+
+        def failures(self) -> list[str]:
+            """Tasks that raised (a lost race shows up here as an IntegrityError)."""
+            return [
+                line
+                for w in self
+                for line in w.output().splitlines()
+                if "raised unexpected" in line or "Traceback" in line
+            ]
 
     pool = Pool()
     yield pool

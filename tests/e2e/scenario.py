@@ -8,9 +8,11 @@ two hours before gate closure, as a participant would have done.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from http.server import ThreadingHTTPServer
 
 from django.utils import timezone
 
@@ -89,7 +91,9 @@ def build_market(
     interval = firm_interval()
     market = Market(interval=interval, horizon=horizon)
     bid_now = market.gate_closure - timedelta(hours=2)
-    _prices(interval, horizon)
+    # Prices from two intervals earlier: a beat at this gate closure also finds the
+    # interval before due, and clears it (with nothing firm in it).
+    _prices(interval - 2 * calendar.INTERVAL, horizon + 2)
     orgs = {
         "prov1": ["compute_provider"],
         "prov2": ["compute_provider"],
@@ -186,4 +190,18 @@ def build_market(
     return market
 
 
-__all__ = ["Market", "Site", "build_market", "firm_interval"]
+def receiver_down(receiver: Receiver) -> int:
+    """Take a receiver off the network (connections refused); returns its port."""
+    port = receiver.server.server_address[1]
+    receiver.handler = receiver.server.RequestHandlerClass
+    receiver.stop()
+    return port
+
+
+def receiver_up(receiver: Receiver, port: int) -> None:
+    """Bring it back on the same address, with what it had already processed."""
+    receiver.server = ThreadingHTTPServer(("127.0.0.1", port), receiver.handler)
+    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+
+
+__all__ = ["Market", "Site", "build_market", "firm_interval", "receiver_down", "receiver_up"]

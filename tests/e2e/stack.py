@@ -77,10 +77,12 @@ def wait_for(
     every: float = 0.1,
     tick: Callable[[], None] | None = None,
     tick_every: float = 1.0,
+    context: Callable[[], str] | None = None,
 ):
     """Poll `predicate` until it returns something truthy; fail with `what` at the deadline.
 
-    `tick` (e.g. one beat of the outbox relay) runs at most every `tick_every` seconds.
+    `tick` (e.g. one beat of the outbox relay) runs at most every `tick_every` seconds;
+    `context` (e.g. the workers' logs) is added to the failure message.
     """
     deadline = time.monotonic() + timeout
     next_tick = time.monotonic()
@@ -92,7 +94,8 @@ def wait_for(
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            extra = f"\n{context()}" if context is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{extra}")
         time.sleep(every)
 
 
