@@ -84,6 +84,26 @@ class Accounts:
             self._by_code[code] = account
         return account
 
+    def ensure_organisations(self, organisation_ids) -> None:
+        """Create every missing receivable/payable account of these organisations at once."""
+        missing = [
+            Account(code=f"org-{org_id}:{kind}", kind=kind, organisation_id=org_id)
+            for org_id in sorted(set(organisation_ids))
+            for kind in (AccountKind.RECEIVABLE, AccountKind.PAYABLE)
+            if f"org-{org_id}:{kind}" not in self._by_code
+        ]
+        if not missing:
+            return
+        if not self.persist:
+            for account in missing:
+                account.pk = len(self._by_code) + 1
+                self._by_code[account.code] = account
+            return
+        # A concurrent settler may create the same accounts: the unique code makes it a no-op.
+        Account.objects.bulk_create(missing, ignore_conflicts=True)
+        for account in Account.objects.filter(code__in=[a.code for a in missing]):
+            self._by_code[account.code] = account
+
     def org(self, organisation_id: int, kind: str) -> Account:
         return self._get(f"org-{organisation_id}:{kind}", kind, organisation_id)
 

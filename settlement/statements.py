@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -83,12 +83,41 @@ def market_operator() -> Organisation:
     return operator
 
 
-def statement_for(*, organisation: Organisation, month: str) -> StatementDoc:
+@dataclass(frozen=True)
+class _Row:
+    """One posting as statements read it (plain values: no model instances per line)."""
+
+    entry_id: int
+    interval_start: datetime
+    component: str
+    amount_jpy: int
+    quantity: Decimal | None
+    unit: str
+    memo: str
+    account_kind: str
+    entry_kind: str
+    stage: str
+    order_id: int | None
+
+
+def _rows(organisation_id: int, month: str) -> list[_Row]:
     start, end = month_bounds(month)
+    return [
+        _Row(*values)
+        for values in organisation_postings(
+            organisation_id=organisation_id, start=start, end=end
+        ).values_list(
+            "entry_id", "interval_start", "component", "amount_jpy", "quantity", "unit", "memo",
+            "account__kind", "entry__kind", "entry__stage", "entry__order_id",
+        )
+    ]  # fmt: skip
+
+
+def _statement(organisation: Organisation, month: str, rows: list[_Row]) -> StatementDoc:
     lines = []
-    for p in organisation_postings(organisation_id=organisation.pk, start=start, end=end):
+    for p in rows:
         ja, en = DESCRIPTIONS.get(p.component, (p.component, p.component))
-        status = "reversal" if p.entry.kind == EntryKind.REVERSAL else p.entry.stage
+        status = "reversal" if p.entry_kind == EntryKind.REVERSAL else p.stage
         lines.append(
             StatementLine(
                 interval_start=p.interval_start,
@@ -101,8 +130,7 @@ def statement_for(*, organisation: Organisation, month: str) -> StatementDoc:
                 # is a charge to it. The statement speaks from the organisation's side.
                 amount_jpy=-p.amount_jpy,
                 status=str(status),
-                reference=f"je-{p.entry_id}"
-                + (f" ord-{p.entry.order_id}" if p.entry.order_id else ""),
+                reference=f"je-{p.entry_id}" + (f" ord-{p.order_id}" if p.order_id else ""),
             )
         )
     first, _following = parse_month(month)
@@ -113,6 +141,10 @@ def statement_for(*, organisation: Organisation, month: str) -> StatementDoc:
         issue_date=_issue_date(first),
         statement_number=f"ST-{month}-{organisation.slug}",
     )
+
+
+def statement_for(*, organisation: Organisation, month: str) -> StatementDoc:
+    return _statement(organisation, month, _rows(organisation.pk, month))
 
 
 def _issue_date(first: date) -> date:
@@ -132,7 +164,7 @@ def _grouped_lines(postings, *, account_kind: str, sign: int, rate: Decimal) -> 
     """Invoice lines per JST day and item: quantity and yen summed, unit price averaged."""
     groups: dict[tuple[date, str, str], list] = defaultdict(lambda: [Decimal(0), 0])
     for p in postings:
-        if p.account.kind != account_kind or p.component == Component.ROUNDING:
+        if p.account_kind != account_kind or p.component == Component.ROUNDING:
             continue
         key = (to_jst(p.interval_start).date(), p.component, p.unit)
         groups[key][0] += p.quantity or Decimal(0)
@@ -161,10 +193,9 @@ def _grouped_lines(postings, *, account_kind: str, sign: int, rate: Decimal) -> 
 
 
 def monthly_documents(*, organisation: Organisation, month: str) -> MonthlyDocs:
-    statement = statement_for(organisation=organisation, month=month)
-    start, end = month_bounds(month)
+    postings = _rows(organisation.pk, month)
+    statement = _statement(organisation, month, postings)
     first, following = parse_month(month)
-    postings = list(organisation_postings(organisation_id=organisation.pk, start=start, end=end))
     rate = SettlementParameters.current().consumption_tax_rate or STANDARD_RATE
     charges = _grouped_lines(postings, account_kind=AccountKind.RECEIVABLE, sign=1, rate=rate)
     credits = _grouped_lines(postings, account_kind=AccountKind.PAYABLE, sign=-1, rate=rate)

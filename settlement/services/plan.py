@@ -118,6 +118,9 @@ def _delivered(data: IntervalInput, subject: str, ordered: Decimal, missing: lis
 
 def plan_interval(data: IntervalInput, accounts: Accounts) -> dict[str, ItemPlan]:
     """One ItemPlan per current order (key "order:<id>") and one for the run's uplift."""
+    accounts.ensure_organisations(
+        [o.organisation_id for o in data.orders] + [u[0] for u in data.uplift]
+    )
     share = _grid_share(data)
     by_site: dict[int, list[AllocationRow]] = defaultdict(list)
     for a in data.allocations:
