@@ -63,6 +63,15 @@ def workers(redis_server, live_celery, tmp_path):
                 f"--- {w.name}\n" + "\n".join(w.output().splitlines()[-60:]) for w in self
             )
 
+        def revive(self) -> int:
+            """Restart workers that exited, as systemd or Kubernetes would; how many."""
+            dead = [w for w in self if not w.alive]
+            for worker in dead:
+                self.remove(worker)
+                self.start(concurrency=worker.concurrency)
+                self.exited.append(worker)
+            return len(dead)
+
         def failures(self) -> list[str]:
             """Tasks that raised (a lost race shows up here as an IntegrityError)."""
             return [
@@ -73,8 +82,9 @@ def workers(redis_server, live_celery, tmp_path):
             ]
 
     pool = Pool()
+    pool.exited = []
     yield pool
-    for worker in pool:
+    for worker in [*pool, *pool.exited]:
         worker.stop()
 
 

@@ -204,6 +204,10 @@ class Worker:
         assert self.process.poll() is None, f"worker {self.name} exited:\n{self.output()[-3000:]}"
         return self
 
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
@@ -216,7 +220,8 @@ class Worker:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        # Warm shutdown: the parent lets running tasks finish, then stops its children.
+        self.process.terminate()
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:

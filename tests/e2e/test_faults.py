@@ -7,6 +7,7 @@ idempotency key processed twice by a receiver.
 
 from __future__ import annotations
 
+import re
 import time
 
 import redis
@@ -162,32 +163,47 @@ def all_delivered_in(deliveries) -> bool:
 
 def test_redis_restarted_mid_cycle_loses_nothing(market_factory, workers, redis_server):
     market = market_factory(**SLOW)
-    workers.start(concurrency=2)
+    [worker] = [workers.start(concurrency=2)]
     gate = calendar.iso_z(market.gate_closure)
     clear_interval.delay(calendar.iso_z(market.interval), gate)
     wait_for(lambda: snapshot_stored(market), timeout=60, every=0.02, what="the run to start")
 
     # Redis dies while the worker solves (it has no persistence: every queued and
-    # unacknowledged message is gone) and stays down until the run has been persisted, so
-    # the hand-off to `push_orders` is published into the void or fails.
+    # unacknowledged message is gone) and stays down until the clearing task has finished,
+    # so its hand-off to `push_orders` cannot be published.
     redis_server.kill()
-    wait_for(lambda: run_completed(market), timeout=60, what="the run to finish without Redis")
-    time.sleep(0.5)
+    wait_for(
+        lambda: re.search(r"clear_interval\[[^]]+\] (succeeded|raised|retry)", worker.output()),
+        timeout=60,
+        what="the clearing task to finish without Redis",
+        context=workers.logs,
+    )
+    assert run_completed(market)
     assert not OrderDelivery.objects.filter(state=DeliveryState.DELIVERED).exists()
     redis_server.start()
 
     # Beat carries on: the interval is not cleared again, and the relay pushes the outbox.
+    # A worker that exited on the lost connection is restarted, as its supervisor would.
     def beat() -> None:
+        workers.revive()
         clear_due_intervals.delay(gate)
         relay()
 
-    wait_for(all_delivered, timeout=60, tick=beat, what="the outbox pushed after the restart")
+    wait_for(
+        all_delivered,
+        timeout=60,
+        tick=beat,
+        what="the outbox pushed after the restart",
+        context=workers.logs,
+    )
     run = assert_one_completed_run(market)
     assert run.attempts == 1
     orders = assert_orders_once(run)
     assert_each_key_received_once(market, orders)
     assert all(r.duplicates == 0 for r in market.receivers.values())
     assert_attempts_consistent()
+    # The hand-off to push_orders could not be published: the relay pushed the outbox.
+    assert "left to the relay" in worker.output()
     assert not workers.failures(), workers.failures()
 
 
