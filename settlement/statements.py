@@ -57,6 +57,10 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     Component.ROUNDING: ("端数調整", "Rounding"),
 }
 NON_TAXABLE = {Component.DEVIATION}  # 不課税: compensation, not consideration for a supply
+DEVIATION_NOTE = (
+    "インバランス（不足）精算金は損害賠償的性格のため不課税（0%）です。",
+    "Deviation charges are compensation and outside consumption tax (0 %).",
+)
 
 
 def party(org: Organisation) -> Party:
@@ -206,6 +210,7 @@ def monthly_documents(*, organisation: Organisation, month: str) -> MonthlyDocs:
         issue = _issue_date(first)
         due = _issue_date(issue) - timedelta(days=1)
         if charges:
+            has_deviation = any(line.tax_rate == 0 for line in charges)
             invoice = InvoiceDoc(
                 issuer=party(operator),
                 recipient=party(organisation),
@@ -215,8 +220,8 @@ def monthly_documents(*, organisation: Organisation, month: str) -> MonthlyDocs:
                 period_end=period_end,
                 lines=tuple(charges),
                 due_date=due,
-                notes_ja="インバランス（不足）精算金は損害賠償的性格のため不課税（0%）です。",
-                notes_en="Deviation charges are compensation and outside consumption tax (0 %).",
+                notes_ja=DEVIATION_NOTE[0] if has_deviation else "",
+                notes_en=DEVIATION_NOTE[1] if has_deviation else "",
             )
         if credits:
             purchase = InvoiceDoc(
