@@ -13,44 +13,63 @@ from aggregator.engine.model import Model
 
 @dataclass
 class MipOutcome:
-    values: np.ndarray
     status: str
     lp_bound: float  # min-form objective of the LP relaxation (a bound on the MIP)
     objective: float
     gap: float  # relative gap of `objective` against the LP bound (or HiGHS' own bound)
     method: str
     solve_s: float
-
-
-def _objective(model: Model, values: np.ndarray) -> float:
-    return float(model.cost @ values)
+    priced: highs_solver.Solution | None  # the LP with the integers fixed: values and duals
+    priced_model: Model | None
 
 
 def _relative_gap(objective: float, bound: float) -> float:
     return max(0.0, objective - bound) / max(1.0, abs(bound))
 
 
-def round_and_repair(model: Model, relaxed: np.ndarray, options: dict) -> np.ndarray | None:
-    """Round every gang column down (always feasible: rows are ≤ with non-negative
-    coefficients on x, and grid energy absorbs the balance), then re-solve the continuous
-    rest. Then try rounding up, in order of fractional part, where the rows still allow it.
-    """
+class _FixedLp:
+    """The relaxation's own HiGHS instance, re-solved with the integer columns fixed: a bound
+    change keeps its basis dual feasible, so the dual simplex hot-starts (fix-and-price)."""
+
+    def __init__(self, model: Model, relaxation: highs_solver.Solution) -> None:
+        self.model = model
+        self.h = relaxation.highs
+        self.cols = np.nonzero(model.integer)[0].astype(np.int32)
+        self.h.setOptionValue("solver", "simplex")
+
+    def solve(self, fixed: np.ndarray) -> tuple[highs_solver.Solution, Model]:
+        self.h.changeColsBounds(len(self.cols), self.cols, fixed, fixed)
+        started = time.perf_counter()
+        self.h.run()
+        sol = highs_solver.collect(
+            self.h, self.model, integer=False, solve_s=time.perf_counter() - started
+        )
+        lo, hi = self.model.col_lo.copy(), self.model.col_hi.copy()
+        lo[self.cols] = hi[self.cols] = fixed
+        return sol, Model(**{**self.model.__dict__, "col_lo": lo, "col_hi": hi})
+
+
+def round_and_repair(
+    model: Model, relaxed: np.ndarray, fixed_lp: _FixedLp
+) -> tuple[highs_solver.Solution, Model] | None:
+    """Round every gang column down (always feasible: the limit rows are ≤ with non-negative
+    coefficients on x, and grid energy absorbs the balance), re-solve the continuous rest.
+    Then bump the most fractional columns up by one gang while the limit rows (capacity,
+    rate, remaining work, area caps) hold for the fixed columns alone; the continuous rest is
+    re-solved around them, and the bump is kept only if welfare improves."""
     integer = model.integer
     floor = np.floor(relaxed[integer] + 1e-7)
     frac = relaxed[integer] - floor
-    values = _fixed_resolve(model, floor, options)
-    if values is None:
+    best = fixed_lp.solve(floor)
+    if best[0].status != "optimal":
         return None
-    # Repair: bump the most fractional columns up by one unit while the limit rows (capacity,
-    # rate, remaining work, area caps) hold for the fixed columns alone; the continuous rest
-    # is re-solved around them, and the bump is kept only if welfare improves.
     cols = np.nonzero(integer)[0]
     order = np.argsort(-frac, kind="stable")
     candidates = order[frac[order] > 0.3]
     if len(candidates):
         trial = floor.copy()
         fixed_cols = integer | (model.col_lo == model.col_hi)
-        activity = model.matrix @ np.where(fixed_cols, values, 0.0)
+        activity = model.matrix @ np.where(fixed_cols, best[0].values, 0.0)
         hard = np.zeros(model.n_row, dtype=bool)
         hard[: model.balance_row0] = True
         hard[model.area_cap_row0 : model.area_cap_row0 + len(model.area_cap_rows)] = True
@@ -66,18 +85,12 @@ def round_and_repair(model: Model, relaxed: np.ndarray, options: dict) -> np.nda
                 activity[rows] = new
                 trial[k] += 1
         if np.any(trial != floor):
-            bumped = _fixed_resolve(model, trial, options)
-            if bumped is not None and _objective(model, bumped) < _objective(model, values):
-                values = bumped
-    return values
-
-
-def _fixed_resolve(model: Model, fixed: np.ndarray, options: dict) -> np.ndarray | None:
-    lo, hi = model.col_lo.copy(), model.col_hi.copy()
-    lo[model.integer] = hi[model.integer] = fixed
-    restricted = Model(**{**model.__dict__, "col_lo": lo, "col_hi": hi})
-    sol = highs_solver.solve(restricted, options=options)
-    return sol.values if sol.status == "optimal" else None
+            bumped = fixed_lp.solve(trial)
+            if bumped[0].status == "optimal" and bumped[0].objective < best[0].objective:
+                best = bumped
+            else:  # leave the instance at the floor solution (its duals are `best`'s)
+                best = fixed_lp.solve(floor)
+    return best
 
 
 def solve_mip(
@@ -87,39 +100,60 @@ def solve_mip(
     relaxation = highs_solver.solve(model, options=lp_options)
     if relaxation.status != "optimal":
         return MipOutcome(
-            relaxation.values,
             relaxation.status,
             np.nan,
             np.nan,
             np.nan,
             "lp-relaxation",
             time.perf_counter() - started,
+            None,
+            None,
         )
     bound = relaxation.objective
-    values = round_and_repair(model, relaxation.values, lp_options)
-    method = "lp-round-repair"
-    if values is None:
-        values = relaxation.values
-        objective, gap, status = np.nan, np.nan, "infeasible"
-    else:
-        objective = _objective(model, values)
-        gap = _relative_gap(objective, bound)
-        status = "optimal" if gap <= rel_gap else "feasible"
+    fixed_lp = _FixedLp(model, relaxation)
+    heuristic = round_and_repair(model, relaxation.values, fixed_lp)
+    if heuristic is None:
+        return MipOutcome(
+            "infeasible",
+            bound,
+            np.nan,
+            np.nan,
+            "lp-round-repair",
+            time.perf_counter() - started,
+            None,
+            None,
+        )
+    priced, priced_model = heuristic
+    objective, method = priced.objective, "lp-round-repair"
+    gap = _relative_gap(objective, bound)
+    status = "optimal" if gap <= rel_gap else "feasible"
     spent = time.perf_counter() - started
     n_int = int(model.integer.sum())
     if gap > rel_gap and n_int <= exact_limit and time_limit_s - spent > 0.5:
         exact = highs_solver.solve(
             model,
             integer=True,
-            start=values,
+            start=priced.values,
             options={**lp_options, "time_limit": time_limit_s - spent, "mip_rel_gap": rel_gap},
         )
-        if exact.status in ("optimal", "feasible") and exact.objective <= objective + 1e-9:
-            values, objective, method = exact.values, exact.objective, "highs-mip"
+        if exact.status in ("optimal", "feasible") and exact.objective < objective - 1e-9:
+            priced, priced_model = fixed_lp.solve(np.round(exact.values[model.integer]))
+            objective, method = exact.objective, "highs-mip"
             gap = _relative_gap(objective, bound)
             status = "optimal" if exact.status == "optimal" else "feasible"
             if exact.mip_gap is not None and exact.status == "optimal":
                 gap = min(gap, exact.mip_gap)
+        elif exact.status == "optimal":
+            status = "optimal"  # HiGHS proved the heuristic within the gap of its own bound
+            if exact.mip_gap is not None:
+                gap = min(gap, max(exact.mip_gap, 0.0))
     return MipOutcome(
-        values, status, bound, objective, float(gap), method, time.perf_counter() - started
+        status,
+        bound,
+        objective,
+        float(gap),
+        method,
+        time.perf_counter() - started,
+        priced,
+        priced_model,
     )

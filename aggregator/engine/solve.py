@@ -77,17 +77,14 @@ def solve(
             rel_gap=opts.mip_rel_gap,
             exact_limit=opts.mip_exact_limit,
         )
-        status, values, solve_s = outcome.status, outcome.values, outcome.solve_s
+        status, solve_s = outcome.status, outcome.solve_s
         stats["mip_gap"] = None if np.isnan(outcome.gap) else float(outcome.gap)
         stats["mip_method"] = outcome.method
         stats["lp_bound_jpy"] = rounded(-outcome.lp_bound, JPY_DECIMALS)
-        priced = None
-        if status in ("optimal", "feasible"):
-            priced, priced_model = highs_solver.fix_and_price(model, values, opts.lp_options)
-            solve_s += priced.solve_s
-            solver = f"{priced.solver}; integers: {outcome.method}"
-        else:
-            solver = outcome.method
+        priced, priced_model = outcome.priced, outcome.priced_model
+        solver = outcome.method
+        if priced is not None:
+            solver = f"{priced.solver}; integers: {outcome.method}, fix-and-price"
     else:
         priced, priced_model = highs_solver.solve(model, options=opts.lp_options), model
         status, values, solve_s, solver = (

@@ -112,7 +112,8 @@ def test_lp_clearing_is_optimal_feasible_and_supported_by_its_prices(doc):
     money = result.settlement
     assert money["payments_in_jpy"] >= money["payments_out_jpy"] - 0.01
     for name in ("stay", "greedy"):
-        assert result.welfare_jpy >= result.baselines[name]["welfare_jpy"] - 0.01
+        # Both figures are rounded to the sen independently: up to 0.01 apart when equal.
+        assert result.welfare_jpy >= result.baselines[name]["welfare_jpy"] - 0.015
 
 
 @PROPS
