@@ -15,7 +15,7 @@ from settlement import selectors
 from settlement.documents.csv import render_statement_csv
 from settlement.documents.pdf import render_invoice_pdf, render_statement_pdf
 from settlement.services.meter import CSV_COLUMNS, meter_report_csv
-from settlement.statements import monthly_documents, statement_for
+from settlement.statements import monthly_documents, statement_for, statement_summaries
 
 
 def _month(request) -> str:
@@ -32,16 +32,9 @@ def statements(request):
     except InvalidInput:
         month = f"{to_jst(timezone.now()):%Y-%m}"
         messages.error(request, _("Give the month as YYYY-MM."))
-    rows = []
-    for org in selectors.statement_organisations(actor=request.actor):
-        try:
-            docs = monthly_documents(organisation=org, month=month)
-        except DomainError as exc:
-            messages.error(request, exc.detail)
-            break
-        if request.actor.is_regulator and not docs.statement.lines:
-            continue
-        rows.append({"organisation": org, "docs": docs, "totals": docs.statement.totals})
+    rows = statement_summaries(
+        organisations=selectors.statement_organisations(actor=request.actor), month=month
+    )
     return render(request, "settlement/statements.html", {"month": month, "rows": rows})
 
 

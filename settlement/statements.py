@@ -29,7 +29,7 @@ from aggregator.errors import Conflict
 from market.calendar import to_jst
 from operators.models import Organisation
 from settlement.choices import AccountKind, Component, EntryKind
-from settlement.documents.tax import TaxSummary, invoice_tax
+from settlement.documents.tax import TaxSummary, invoice_tax, tax_summary
 from settlement.documents.types import (
     STANDARD_RATE,
     InvoiceDoc,
@@ -38,6 +38,7 @@ from settlement.documents.types import (
     StatementDoc,
     StatementLine,
 )
+from settlement.ledger_models import Posting
 from settlement.models import SettlementParameters
 from settlement.selectors import month_bounds, organisation_postings, parse_month
 
@@ -258,3 +259,68 @@ def statement_ledger_net(*, organisation: Organisation, month: str) -> int:
 
     start, end = month_bounds(month)
     return -sum(ledger_totals(organisation_id=organisation.pk, start=start, end=end).values())
+
+
+def statement_summaries(*, organisations: list[Organisation], month: str) -> list[dict]:
+    """Totals of many organisations' monthly documents from one grouped query.
+
+    The same numbers as `monthly_documents` (statement credits/charges/net, invoice and
+    purchase-statement tax per rate) without building every line: invoice lines only
+    regroup postings by day, so their per-rate totals are the postings' per-rate sums.
+    Organisations with nothing in the month are left out.
+    """
+    from django.db.models import Count, Q, Sum
+
+    start, end = month_bounds(month)
+    rate = SettlementParameters.current().consumption_tax_rate or STANDARD_RATE
+    by_org: dict[int, dict] = {}
+    rows = (
+        Posting.objects.filter(
+            organisation_id__in=[o.pk for o in organisations],
+            interval_start__gte=start,
+            interval_start__lt=end,
+        )
+        .values("organisation_id", "account__kind", "component")
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount_jpy"),
+            debits=Sum("amount_jpy", filter=Q(amount_jpy__gt=0)),
+            credits=Sum("amount_jpy", filter=Q(amount_jpy__lt=0)),
+        )
+    )
+    for row in rows:
+        s = by_org.setdefault(
+            row["organisation_id"],
+            {"lines": 0, "credits": 0, "charges": 0, "by_kind": defaultdict(int),
+             "charge_pairs": [], "credit_pairs": []},
+        )  # fmt: skip
+        # Statement sign: + owed to the organisation (a ledger credit), − owed by it.
+        s["lines"] += row["n"]
+        s["credits"] -= row["credits"] or 0
+        s["charges"] -= row["debits"] or 0
+        s["by_kind"][row["component"]] -= row["total"]
+        if row["component"] == Component.ROUNDING:
+            continue
+        line_rate = Decimal(0) if row["component"] in NON_TAXABLE else rate
+        if row["account__kind"] == AccountKind.RECEIVABLE:
+            s["charge_pairs"].append((int(row["total"]), line_rate))
+        elif row["account__kind"] == AccountKind.PAYABLE:
+            s["credit_pairs"].append((-int(row["total"]), line_rate))
+    out = []
+    for org in organisations:
+        s = by_org.get(org.pk)
+        if s is None:
+            continue
+        out.append(
+            {
+                "organisation": org,
+                "lines": s["lines"],
+                "credits_jpy": s["credits"],
+                "charges_jpy": s["charges"],
+                "net_jpy": s["credits"] + s["charges"],
+                "by_kind": dict(sorted(s["by_kind"].items())),
+                "invoice": tax_summary(s["charge_pairs"]) if s["charge_pairs"] else None,
+                "purchase": tax_summary(s["credit_pairs"]) if s["credit_pairs"] else None,
+            }
+        )
+    return out

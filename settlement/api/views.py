@@ -22,7 +22,7 @@ from settlement.documents.csv import render_statement_csv
 from settlement.documents.pdf import render_invoice_pdf, render_statement_pdf
 from settlement.models import MeterReading
 from settlement.services.meter import meter_report, meter_report_bulk, meter_report_csv
-from settlement.statements import monthly_documents, statement_for
+from settlement.statements import monthly_documents, statement_for, statement_summaries
 
 
 class MeterReadingFilter(django_filters.FilterSet):
@@ -107,45 +107,45 @@ ORG_PARAM = OpenApiParameter(
 LANG_PARAM = OpenApiParameter("language", str, enum=["ja", "en"], description="default ja")
 
 
-def _summary(organisation, docs, request_month: str) -> dict:
-    statement = docs.statement
-    totals = statement.totals
-    org = organisation.slug
-
-    def tax(summary) -> dict | None:
-        if summary is None:
+def _summary(summary: dict, month: str) -> dict:
+    def tax(totals) -> dict | None:
+        if totals is None:
             return None
         return {
-            "subtotal_jpy": summary.subtotal_jpy,
-            "tax_jpy": summary.tax_jpy,
-            "total_jpy": summary.total_jpy,
+            "subtotal_jpy": totals.subtotal_jpy,
+            "tax_jpy": totals.tax_jpy,
+            "total_jpy": totals.total_jpy,
             "per_rate": [
                 {"rate": str(r.rate), "taxable_jpy": r.taxable_jpy, "tax_jpy": r.tax_jpy}
-                for r in summary.per_rate
+                for r in totals.per_rate
             ],
         }
 
-    base = f"/api/v1/statements/{request_month}"
+    org = summary["organisation"].slug
+    base = f"/api/v1/statements/{month}"
     return {
         "organisation": org,
-        "month": request_month,
-        "lines": len(statement.lines),
-        "credits_jpy": totals.credits_jpy,
-        "charges_jpy": totals.charges_jpy,
-        "net_jpy": totals.net_jpy,
-        "by_kind": totals.by_kind,
-        "invoice": tax(docs.invoice_tax),
-        "purchase_statement": tax(docs.purchase_tax),
+        "month": month,
+        "lines": summary["lines"],
+        "credits_jpy": summary["credits_jpy"],
+        "charges_jpy": summary["charges_jpy"],
+        "net_jpy": summary["net_jpy"],
+        "by_kind": summary["by_kind"],
+        "invoice": tax(summary["invoice"]),
+        "purchase_statement": tax(summary["purchase"]),
         "links": {
             "csv": f"{base}/csv?organisation={org}",
             "pdf": f"{base}/pdf?organisation={org}",
-            "invoice_pdf": f"/api/v1/invoices/{request_month}/pdf?organisation={org}",
+            "invoice_pdf": f"/api/v1/invoices/{month}/pdf?organisation={org}",
+            "purchase_statement_pdf": f"/api/v1/invoices/{month}/pdf?organisation={org}&kind=purchase",
         },
     }
 
 
 class StatementListView(APIView):
-    """Monthly statements (JST month) with invoice totals: yours, or all for regulators."""
+    """Monthly statements (JST month) with invoice totals: yours, or all for regulators.
+
+    Organisations with nothing settled in the month are not listed."""
 
     @extend_schema(
         parameters=[OpenApiParameter("month", str, required=True), ORG_PARAM],
@@ -157,9 +157,8 @@ class StatementListView(APIView):
         orgs = selectors.statement_organisations(
             actor=request_actor(request), slug=request.query_params.get("organisation")
         )
-        return Response(
-            [_summary(o, monthly_documents(organisation=o, month=month), month) for o in orgs]
-        )
+        summaries = statement_summaries(organisations=orgs, month=month)
+        return Response([_summary(summary, month) for summary in summaries])
 
 
 def _one_org(request):
