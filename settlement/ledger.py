@@ -305,43 +305,63 @@ def ledger_check(*, now: datetime | None = None, limit: int = 20) -> LedgerVerdi
     moved = Posting.objects.exclude(interval_start=F("entry__interval_start")).values_list(
         "entry_id", flat=True
     )
-    postings = _postings_by_entry()
-    _check_hashes(v, postings, extra_suspects=set(moved))
-    _check_reversals(v, postings)
+    _check_postings(v, extra_suspects=set(moved))
     _check_once(v, now)
     _describe(v, limit)
     return v
 
 
-def _postings_by_entry() -> dict[int, list[Posting]]:
-    postings: dict[int, list[Posting]] = defaultdict(list)
-    for p in Posting.objects.only(
-        "id", "entry_id", "account_id", "component", "amount_jpy", "quantity", "unit", "unit_price"
-    ).order_by("entry_id", "id"):
-        postings[p.entry_id].append(p)
-    return postings
+@dataclass
+class _PostingRow:
+    """What the hash covers, read as plain values (the ledger can hold millions of rows)."""
+
+    account_id: int
+    component: str
+    amount_jpy: int
+    quantity: Decimal | None
+    unit: str
+    unit_price: Decimal | None
 
 
-def _check_hashes(
-    v: LedgerVerdict, postings: dict[int, list[Posting]], extra_suspects: set[int]
-) -> None:
+def _check_postings(v: LedgerVerdict, extra_suspects: set[int]) -> None:
+    """One streamed pass over the postings: hashes of every entry, shapes for reversals."""
+    stored = dict(JournalEntry.objects.values_list("id", "postings_sha256"))
+    pairs = dict(
+        JournalEntry.objects.filter(kind=EntryKind.REVERSAL).values_list("id", "reverses_id")
+    )
+    wanted = set(pairs) | {r for r in pairs.values() if r is not None}
+    shapes: dict[int, list[tuple]] = {}
     bad = set(extra_suspects)
-    for entry_id, stored in JournalEntry.objects.values_list("id", "postings_sha256"):
-        if postings_hash(postings.get(entry_id, [])) != stored:
+    seen: set[int] = set()
+
+    def close(entry_id: int, rows: list[_PostingRow]) -> None:
+        seen.add(entry_id)
+        if postings_hash(rows) != stored.get(entry_id):
             bad.add(entry_id)
-    v.hash_mismatches = sorted(bad)
+        if entry_id in wanted:
+            shapes[entry_id] = sorted((r.account_id, r.component, r.amount_jpy) for r in rows)
 
-
-def _check_reversals(v: LedgerVerdict, postings: dict[int, list[Posting]]) -> None:
-    def shape(entry_id: int, sign: int) -> list[tuple]:
-        return sorted(
-            (p.account_id, p.component, sign * p.amount_jpy) for p in postings.get(entry_id, [])
+    current, rows = None, []
+    for entry_id, *values in (
+        Posting.objects.order_by("entry_id", "id")
+        .values_list(
+            "entry_id", "account_id", "component", "amount_jpy", "quantity", "unit", "unit_price"
         )
-
-    for entry_id, reverses_id in JournalEntry.objects.filter(kind=EntryKind.REVERSAL).values_list(
-        "id", "reverses_id"
+        .iterator(chunk_size=5000)
     ):
-        if reverses_id is None or shape(entry_id, 1) != shape(reverses_id, -1):
+        if entry_id != current:
+            if current is not None:
+                close(current, rows)
+            current, rows = entry_id, []
+        rows.append(_PostingRow(*values))
+    if current is not None:
+        close(current, rows)
+    for entry_id in stored.keys() - seen:  # entries without postings (or all removed)
+        close(entry_id, [])
+    v.hash_mismatches = sorted(bad)
+    for entry_id, reverses_id in sorted(pairs.items()):
+        mirrored = sorted((a, c, -x) for a, c, x in shapes.get(reverses_id, []))
+        if reverses_id is None or shapes.get(entry_id, []) != mirrored:
             v.bad_reversals.append(entry_id)
 
 

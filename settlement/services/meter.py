@@ -72,7 +72,19 @@ class _Context:
         self.params = SettlementParameters.current()
         org = actor.organisation
         self.sites = {s.code: s for s in Site.objects.filter(organisation=org)}
+        self._offer_ids: set[int] | None = None
         self.intervals: dict[datetime, _Interval] = {}
+
+    @property
+    def offer_ids(self) -> set[int]:
+        """The organisation's energy offers, loaded once per upload."""
+        if self._offer_ids is None:
+            self._offer_ids = set(
+                EnergyOffer.objects.filter(organisation=self.actor.organisation).values_list(
+                    "pk", flat=True
+                )
+            )
+        return self._offer_ids
 
     def interval(self, start: datetime) -> _Interval:
         if start not in self.intervals:
@@ -175,10 +187,7 @@ def _clean(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | Non
     elif kind == ReadingKind.SUPPLY:
         offer_pk = _pk(item.get("offer"), "en")
         ordered = interval.ordered_supply_kwh.get(offer_pk) if offer_pk else None
-        owned = (
-            offer_pk is not None
-            and EnergyOffer.objects.filter(pk=offer_pk, organisation=org).exists()
-        )
+        owned = offer_pk in ctx.offer_ids
         if ordered is None or not owned:
             err(
                 "offer",
