@@ -219,7 +219,11 @@ def _rest_calls(cleared):
     assert MeterReading.objects.count() == 2
     # Regulators never write, by session or key; they may read everyone's readings.
     regulator, _key = key_client(cleared.rita, scopes=("read", "trade", "admin"))
-    for path in ("/api/v1/meter-readings", "/api/v1/meter-readings/bulk"):
+    for path in (
+        "/api/v1/meter-readings",
+        "/api/v1/meter-readings/bulk",
+        "/api/v1/meter-readings/csv",
+    ):
         assert regulator.post(path, {"readings": [item]}, format="json").status_code == 403
     assert regulator.get("/api/v1/meter-readings").json()["results"]
     # charlie sees none of alice's readings.
