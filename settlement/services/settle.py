@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -30,6 +30,7 @@ from market.clearing_models import (
     UpliftPayment,
 )
 from market.dispatch_models import DispatchOrder
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
 from operators.models import Site
 from settlement.choices import EntryKind, Stage
 from settlement.ledger import Accounts, PlannedEntry, entries_write, reversal_of
@@ -118,15 +119,75 @@ def interval_input(run: ClearingRun, params: SettlementParameters) -> IntervalIn
             )
         ),
         grid_kwh=grid,
-        uplift=list(
-            UpliftPayment.objects.filter(run=run)
-            .order_by("participant")
-            .values_list("organisation_id", "participant", "jpy")
-        ),
+        uplift=firm_uplift(run, allocations, awards),
         delivered=current_readings(k),
         fee_jpy_per_cu_h=params.market_fee_jpy_per_cu_h,
         deviation_multiplier=params.deviation_multiplier,
     )
+
+
+def _price_at(bid, k: datetime) -> Decimal:
+    """A bid's price (JSON list, one per interval) in interval k."""
+    index = int((k - bid.start) / calendar.INTERVAL)
+    return Decimal(str(bid.price[index])) if 0 <= index < len(bid.price) else Decimal(0)
+
+
+def firm_uplift(
+    run: ClearingRun, allocations: list[AllocationRow], awards: list[AwardRow]
+) -> list[tuple[int, str, Decimal]]:
+    """Make-whole payments for the firm interval only, for the bids the engine flagged.
+
+    The engine's uplift (`UpliftPayment`) is computed over the run's whole horizon, and
+    consecutive runs overlap by all but one interval: paying it per run would pay the same
+    shortfall up to horizon-many times. Settlement pays what the firm interval's cleared
+    quantities owe a flagged bid at its own limit or price: a workload pays at most its
+    limit, a capacity or energy offer receives at least its price. Rounded up to the sen,
+    as the engine does, so nobody ends below its bid.
+    """
+    k = run.interval_start
+    half = Decimal("0.5")
+    out = []
+    for participant, organisation_id in (
+        UpliftPayment.objects.filter(run=run)
+        .order_by("participant")
+        .values_list("participant", "organisation_id")
+    ):
+        prefix, _sep, pk_text = participant.partition("-")
+        if not pk_text.isdigit():
+            continue
+        pk = int(pk_text)
+        amount = Decimal(0)
+        if prefix == "wl":
+            bid = WorkloadBid.objects.filter(pk=pk).only("limit_price").first()
+            rows = [a for a in allocations if a.workload_id == pk]
+            if bid is not None:
+                amount = sum(
+                    (a.cu * half * (a.all_in_jpy_per_cu_h - bid.limit_price) for a in rows),
+                    Decimal(0),
+                )
+        elif prefix == "cap":
+            bid = CapacityOffer.objects.filter(pk=pk).only("site_id", "start", "price").first()
+            if bid is not None:
+                price = _price_at(bid, k)
+                amount = sum(
+                    (
+                        a.cu * half * (price - a.compute_jpy_per_cu_h)
+                        for a in allocations
+                        if a.site_id == bid.site_id
+                    ),
+                    Decimal(0),
+                )
+        elif prefix == "en":
+            bid = EnergyOffer.objects.filter(pk=pk).only("start", "price").first()
+            if bid is not None:
+                price = _price_at(bid, k)
+                amount = sum(
+                    (e.kwh * (price - e.jpy_per_kwh) for e in awards if e.offer_id == pk),
+                    Decimal(0),
+                )
+        if amount > 0:
+            out.append((organisation_id, participant, amount.quantize(Decimal("0.01"), ROUND_UP)))
+    return out
 
 
 @dataclass

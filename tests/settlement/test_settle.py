@@ -23,6 +23,7 @@ from tests.settlement.conftest import allocations, awards, deadline, ended, full
 pytestmark = pytest.mark.django_db
 
 HALF = Decimal("0.5")
+D = Decimal
 
 
 def _yen(x: Decimal) -> int:
@@ -249,3 +250,29 @@ def test_energy_supplier_is_paid_for_delivered_kwh(cleared):
     interval_settle(run=run_at(k), now=deadline(k))
     expected = sum(_yen(e.kwh * e.jpy_per_kwh) for e in awards(k))
     assert org_sum("gamma", AccountKind.PAYABLE, Component.ENERGY_SUPPLY) == -expected
+
+
+def test_uplift_is_paid_for_the_firm_interval_only(cleared):
+    """The engine's uplift covers the run's whole horizon; settlement pays the firm part."""
+    from market.clearing_models import UpliftPayment
+    from market.models import WorkloadBid
+
+    k = cleared.k(0)
+    run = run_at(k)
+    workload = cleared.workload
+    # Flag the workload and the Tokyo capacity offer, with horizon-wide amounts.
+    UpliftPayment.objects.create(run=run, participant=workload.public_id, organisation=workload.organisation, jpy=D("99999"))  # fmt: skip
+    tky = cleared.tky_offer
+    UpliftPayment.objects.create(run=run, participant=tky.public_id, organisation=tky.organisation, jpy=D("5000"))  # fmt: skip
+    # In the firm interval the workload paid more than a (lowered) limit of 100 JPY/CU-h.
+    WorkloadBid.objects.filter(pk=workload.pk).update(limit_price=D(100))
+    report_all(cleared, k)
+    interval_settle(run=run, now=deadline(k))
+    expected = sum(a.cu * HALF * (a.all_in_jpy_per_cu_h - 100) for a in allocations(k))
+    paid = Posting.objects.filter(
+        component=Component.UPLIFT, account__kind=AccountKind.PAYABLE
+    ).values_list("account__organisation__slug", "amount_jpy", "memo")
+    # alpha's Tokyo compute was paid its full offer price: nothing to make whole there.
+    assert list(paid) == [("delta", -_yen(expected.quantize(D("0.01"))), workload.public_id)]
+    assert ledger_check(now=deadline(k)).ok
+    assert Posting.objects.filter(component=Component.UPLIFT).count() == 2
