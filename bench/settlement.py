@@ -277,7 +277,12 @@ def bench_month(orgs, rng, days: int = 30) -> dict:
     for org in sample:
         render_statement_pdf(monthly_documents(organisation=org, month=MONTH).statement, "ja")
     pdf_s = (time.perf_counter() - t0) / len(sample)
+    t0 = time.perf_counter()
+    verdict = ledger_check(now=datetime(2030, 5, 1, tzinfo=UTC))
+    check_s = time.perf_counter() - t0
+    assert not verdict.hash_mismatches and not verdict.unbalanced_entries, verdict.problems
     return {
+        "check_s": check_s, "check_postings": verdict.postings,
         "orgs": len(everyone), "postings": postings, "setup_s": setup_s, "lines": lines,
         "month_s": month_s, "statement_pdf_s": pdf_s,
     }  # fmt: skip
@@ -306,6 +311,7 @@ def report(r: dict, vendor: str) -> str:
             f"| `ledger_check` after it | {r['check_s']:.2f} s | — | — |",
             f"| monthly statements, {r['m_orgs']} organisations × {r['days'] * 48:,} intervals ({r['m_lines']:,} statement lines): statement + invoice + purchase-statement data, statement CSV, invoice and purchase PDFs | {r['m_month_s']:.1f} s | ≤ 30 s | {r['m_month_s'] / 30:.2f} |",
             f"| statement PDF of one organisation (~{r['m_lines'] // r['m_orgs']:,} lines), each | {r['m_statement_pdf_s']:.1f} s | — | — |",
+            f"| `ledger_check` of the whole ledger ({r['m_check_postings']:,} postings: balances, hashes, reversals, once) | {r['m_check_s']:.1f} s | — | — |",
             f"| (setup: writing the month's {r['m_postings']:,} postings through the ledger writer) | {r['m_setup_s']:.0f} s | — | — |",
             "",
             "Statement PDFs are rendered on request (REST, portal, `make_statements`), not in the "
