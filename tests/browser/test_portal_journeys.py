@@ -16,7 +16,10 @@ from tests.cycle.conftest import gate
 from tests.market.conftest import open_start
 
 # serialized_rollback keeps the reference data (areas, zones) that migrations load.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_login_in_japanese_and_english(page_for, alice):
@@ -77,3 +80,54 @@ def test_interval_cleared_allocation_seen_and_order_accepted(page_for, market, l
     regulator.locator("tr", has_text=str(run.pk)).get_by_role("button", name="Replay").first.click()
     expect(regulator.locator(".flash")).to_contain_text(re.compile("identical result"))
     shot(regulator, "runs-replay")
+
+
+def test_meter_upload_settlement_invoice_and_report(page_for, market, live_server, tmp_path):
+    from datetime import timedelta
+    from unittest import mock
+
+    from operators.models import Organisation
+    from settlement.models import MeterReading
+    from settlement.services.settle import interval_settle
+
+    Organisation.objects.filter(slug="ops").update(invoice_registration_number="T7000012050002")
+    k = market.k(0)
+    run = run_clear_interval(interval_start=k, now=gate(k)).run
+    beta_cu = run.allocations.get(site__code="beta-kyu-1").cu
+    # The interval has just ended: meter data is due (the portal reads the wall clock).
+    with mock.patch("django.utils.timezone.now", return_value=k + timedelta(minutes=35)):
+        provider = page_for("charlie", PASSWORD, locale="en-US")
+        provider.goto(f"{live_server.url}/settlement/meter/")
+        header = "kind,interval_start,site,workload,offer,cu,kwh"
+        good = f"compute,{calendar.iso_z(k)},beta-kyu-1,wl-{market.workload.pk},,{beta_cu},"
+        bad = f"compute,{calendar.iso_z(k)},beta-kyu-1,wl-{market.workload.pk},,-3,"
+        upload = tmp_path / "meter.csv"
+        upload.write_text("\n".join([header, good, bad]) + "\n")
+        provider.set_input_files("#id_file", str(upload))
+        provider.click("main button[type=submit]")
+        expect(provider.locator("section[role=alert]")).to_contain_text("Nothing was written")
+        expect(provider.locator("section[role=alert] td").first).to_have_text("3")
+        shot(provider, "meter-upload-error")
+        assert not MeterReading.objects.exists()
+        upload.write_text("\n".join([header, good]) + "\n")
+        provider.set_input_files("#id_file", str(upload))
+        provider.click("main button[type=submit]")
+        expect(provider.locator(".flash")).to_contain_text("1 meter readings recorded")
+    assert MeterReading.objects.count() == 1
+    interval_settle(run=run, now=k + timedelta(hours=3))
+    owner = page_for("dave", PASSWORD, locale="ja-JP")
+    month = calendar.to_jst(k).strftime("%Y-%m")
+    owner.goto(f"{live_server.url}/settlement/?month={month}")
+    shot(owner, "statements")
+    with owner.expect_download() as download:
+        owner.get_by_role("link", name="請求書 PDF").or_(
+            owner.get_by_role("link", name="Invoice PDF")
+        ).click()
+    pdf = tmp_path / "invoice.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    regulator = page_for("rita", PASSWORD, locale="en-US")
+    regulator.goto(f"{live_server.url}/reports/?day={calendar.to_jst(k).date().isoformat()}")
+    expect(regulator.locator("main")).to_contain_text("Curtailment")
+    expect(regulator.locator("main img").first).to_be_visible()
+    shot(regulator, "report")
