@@ -78,7 +78,10 @@ def workers(redis_server, live_celery, tmp_path):
                 line
                 for w in self
                 for line in w.output().splitlines()
-                if "raised unexpected" in line or "Traceback" in line
+                if any(
+                    sign in line
+                    for sign in ("raised unexpected", "Task handler raised", "Unrecoverable")
+                )
             ]
 
     pool = Pool()

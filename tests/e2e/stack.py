@@ -217,6 +217,15 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def kill_pool_child(self) -> int:
+        """SIGKILL the worker's pool process(es) only; the parent lives on and notices."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        assert children, f"worker {self.name} has no pool process"
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+        return len(children)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

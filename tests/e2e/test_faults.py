@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 import redis
 
 from aggregator.replay import replay_run
@@ -54,27 +55,40 @@ def broker_idle(redis_server) -> bool:
     return client.llen("celery") == 0 and client.hlen("unacked") == 0
 
 
-def test_worker_killed_mid_run_then_restarted_takes_over_after_the_lease(market_factory, workers):
+@pytest.mark.parametrize("victim", ["whole worker", "pool process"])
+def test_worker_killed_mid_run_then_restarted_takes_over_after_the_lease(
+    market_factory, workers, victim
+):
     market = market_factory(**SLOW)
     first = workers.start(concurrency=1)
     clear_interval.delay(calendar.iso_z(market.interval), calendar.iso_z(market.gate_closure))
 
-    # The snapshot is stored before solving: kill the whole worker (parent and pool child)
-    # while it solves.
+    # The snapshot is stored before solving: kill the worker while it solves — all of it
+    # (parent and pool process, like the OOM killer or a node loss), or only the pool
+    # process running the task (the parent notices and rejects the message back).
     held = wait_for(
         lambda: snapshot_stored(market), timeout=60, every=0.02, what="the run to be claimed"
     )
-    first.kill()
+    if victim == "whole worker":
+        first.kill()
+    else:
+        first.kill_pool_child()
     held.refresh_from_db()
     assert held.status == RunStatus.RUNNING and held.attempts == 1, (
         "the solve finished before the kill; make the problem bigger"
     )
     assert not OrderDelivery.objects.exists()
 
-    # A new worker gets the unacknowledged message back (visibility timeout), waits out the
-    # dead worker's lease, and redoes the run from the stored snapshot.
-    workers.start(concurrency=1)
-    wait_for(all_delivered, timeout=90, what="the run redone and pushed", context=workers.logs)
+    if victim == "pool process":
+        # The parent replaces its pool process, gets the task back (reject on worker
+        # lost), waits out the dead process's lease, and redoes the run.
+        wait_for(all_delivered, timeout=90, what="the run redone", context=workers.logs)
+        assert "WorkerLostError" in first.output()
+    else:
+        # A new worker gets the unacknowledged message back (visibility timeout), waits
+        # out the dead worker's lease, and redoes the run from the stored snapshot.
+        workers.start(concurrency=1)
+        wait_for(all_delivered, timeout=90, what="the run redone", context=workers.logs)
 
     run = assert_one_completed_run(market)
     assert run.attempts == 2, run.attempts
@@ -85,7 +99,9 @@ def test_worker_killed_mid_run_then_restarted_takes_over_after_the_lease(market_
     assert all(r.duplicates == 0 for r in market.receivers.values())
     assert set(OrderDelivery.objects.values_list("attempts", flat=True)) == {1}
     assert_attempts_consistent()
-    assert not workers.failures(), workers.failures()
+    # Apart from the kill itself, no task failed.
+    failures = [line for line in workers.failures() if "WorkerLostError" not in line]
+    assert not failures, failures
 
 
 def test_two_beats_firing_the_same_interval_clear_it_once(market_factory, workers, redis_server):
