@@ -48,7 +48,7 @@ class SettlementParameters(models.Model):
         _("late meter data accepted for (days)"), default=30
     )
     metering_tolerance_pct = models.DecimalField(
-        _("metering tolerance (% over the ordered amount)"),
+        _("metering tolerance (percent over the ordered amount)"),
         max_digits=6,
         decimal_places=3,
         default=Decimal("2"),

@@ -226,6 +226,7 @@ def monthly_documents(*, organisation: Organisation, month: str) -> MonthlyDocs:
             )
         if credits:
             purchase = InvoiceDoc(
+                kind="purchase_statement",
                 issuer=party(organisation),
                 recipient=party(operator),
                 invoice_number=f"PS-{month}-{organisation.slug}",
