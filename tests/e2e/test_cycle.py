@@ -6,7 +6,13 @@ from aggregator.replay import replay_run
 from aggregator.tasks import clear_interval
 from market import calendar
 from market.clearing_models import Allocation, EnergyAward
-from market.dispatch_models import AckState, DeliveryAttempt, DeliveryState, OrderDelivery
+from market.dispatch_models import (
+    AckState,
+    DeliveryAttempt,
+    DeliveryState,
+    DispatchOrder,
+    OrderDelivery,
+)
 from tests.conftest import key_client
 from tests.e2e.checks import (
     all_delivered,
@@ -72,4 +78,61 @@ def test_bids_clear_on_a_real_worker_and_orders_are_pushed_and_acknowledged(
     for order in orders:
         order.refresh_from_db()
         assert order.ack_state == AckState.ACCEPTED and order.acked_at is not None
+    assert not workers.failures(), workers.failures()
+
+
+def test_an_outage_amends_orders_and_the_new_versions_are_pushed_once(market_factory, workers):
+    market = market_factory(horizon=4)
+    workers.start(concurrency=2)
+    clear_interval.delay(calendar.iso_z(market.interval), calendar.iso_z(market.gate_closure))
+    wait_for(all_delivered, timeout=60, what="the cleared orders pushed", context=workers.logs)
+    run = assert_one_completed_run(market)
+    first = {o.pk: o for o in assert_orders_once(run)}
+
+    # prov1's site fails inside the firm interval: it reports over REST that none of its CU
+    # is available. The amended versions are published to the real broker after commit.
+    site = next(s for s in market.sites if s.organisation.slug == "prov1")
+    client, _key = key_client(market.members["prov1"])
+    response = client.post(
+        "/api/v1/events/outage",
+        {"site": site.code, "interval": calendar.iso_z(market.interval), "cu_available": 0},
+        format="json",
+        headers={"Idempotency-Key": "outage-1"},
+    )
+    assert response.status_code == 201, response.content
+    amended = list(DispatchOrder.objects.filter(run=run, version=2).select_related("organisation"))
+    assert amended, "the outage changed no order"
+    wait_for(all_delivered, timeout=60, what="the amended orders pushed", context=workers.logs)
+
+    for order in amended:
+        old = first[order.supersedes_id]
+        old.refresh_from_db()
+        assert order.is_current and not old.is_current and order.reason == "redispatch"
+        assert order.idempotency_key != old.idempotency_key
+    hosting = next(o for o in amended if o.kind == "hosting" and o.site_id == site.pk)
+    assert hosting.lines == [] and hosting.total_cu == 0
+    # Organisations whose orders did not change got no new version and no new push.
+    untouched = {o.organisation.slug for o in first.values()} - {
+        o.organisation.slug for o in amended
+    }
+    all_orders = list(DispatchOrder.objects.filter(run=run).select_related("organisation"))
+    assert len(all_orders) == len(first) + len(amended)
+    for slug in untouched:
+        assert len(market.receivers[slug].received) == len(
+            [o for o in first.values() if o.organisation.slug == slug]
+        )
+    assert_each_key_received_once(market, all_orders)
+    assert all(r.duplicates == 0 for r in market.receivers.values())
+    assert_attempts_consistent()
+
+    # The superseded version can no longer be accepted; the new one can.
+    old_id = hosting.supersedes_id
+    refused = client.post(
+        f"/api/v1/orders/{old_id}/acknowledge", {"decision": "accept"}, format="json"
+    )
+    assert refused.status_code == 409, refused.content
+    accepted = client.post(
+        f"/api/v1/orders/{hosting.pk}/acknowledge", {"decision": "accept"}, format="json"
+    )
+    assert accepted.status_code == 200, accepted.content
     assert not workers.failures(), workers.failures()
