@@ -120,6 +120,9 @@ def test_two_beats_firing_the_same_interval_clear_it_once(market_factory, worker
 
     run = assert_one_completed_run(market)
     assert run.attempts == 1, "a second trigger claimed a run that was never abandoned"
+    # The triggers did overlap: some found a run held by another worker and waited.
+    waited = [w for w in workers if re.search(r"clear_interval\[[^]]+\] retry", w.output())]
+    assert waited, workers.logs()
     before = market.interval - calendar.INTERVAL
     runs = dict(ClearingRun.objects.values_list("interval_start", "status"))
     assert runs == {before: RunStatus.COMPLETED, market.interval: RunStatus.COMPLETED}
