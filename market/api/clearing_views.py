@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from aggregator.errors import Forbidden, InvalidInput, NotFound
 from aggregator.replay import replay_run
+from aggregator.tasks import push_orders_after_commit
 from market import calendar, clearing_selectors
 from market.api import clearing_serializers as cs
 from market.clearing_models import Allocation, ClearingRun, EnergyAward
@@ -27,16 +28,6 @@ from market.services.redispatch import redispatch_energy_offer, redispatch_site_
 from operators.api.permissions import request_actor
 from operators.api.views import ActorMixin
 from operators.models import Site
-
-
-def _push_now(order_ids: list[int]) -> None:
-    """Amended orders go out at once (after commit, through the task queue)."""
-    from django.db import transaction
-
-    from aggregator.tasks import push_orders
-
-    if order_ids:
-        transaction.on_commit(lambda: push_orders.delay(order_ids))
 
 
 class IntervalFilter(django_filters.FilterSet):
@@ -219,7 +210,8 @@ class OutageEventView(APIView):
             interval_start=data.validated_data["interval"],
             cu_available=data.validated_data["cu_available"],
         )
-        _push_now(order_ids)
+        if order_ids:  # amended orders go out at once; the relay covers a lost publish
+            push_orders_after_commit(order_ids)
         return Response(cs.RedispatchSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -243,5 +235,6 @@ class EnergyOfferEventView(APIView):
             kwh=data.validated_data.get("kwh"),
             price=data.validated_data.get("price"),
         )
-        _push_now(order_ids)
+        if order_ids:  # amended orders go out at once; the relay covers a lost publish
+            push_orders_after_commit(order_ids)
         return Response(cs.RedispatchSerializer(record).data, status=status.HTTP_201_CREATED)
