@@ -128,3 +128,19 @@ def beta_site(charlie):
         actor=actor_of(charlie),
         **{**SITE_DATA, "code": "beta-kyu-1", "area": "kyushu", "prefecture": "fukuoka"},
     )
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """The areas and zones a migration loads, for transactional tests.
+
+    A transactional test ends with a flush that empties every table, migration data
+    included; `serialized_rollback` restores it only in some orderings, so tests that run
+    a live server or real workers load it again here (the loader is idempotent).
+    """
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("operators.migrations.0002_reference_areas_and_zones")
+    migration.load(apps, None)

@@ -19,7 +19,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

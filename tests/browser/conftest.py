@@ -23,10 +23,6 @@ ARGS = [
     "--no-first-run",
 ]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# around it are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(scope="session")
 def browser():
@@ -34,10 +30,26 @@ def browser():
         pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are still synchronous and safe. Only while the browser runs: the flag must
+    # not leak into other tests (`check --deploy` rightly refuses it).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(reference_data):
+    """Every browser test needs the grid areas and demand zones."""
 
 
 @pytest.fixture

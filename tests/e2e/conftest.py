@@ -103,3 +103,8 @@ def market_factory():
     yield make
     for market in built:
         market.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(reference_data):
+    """Grid areas and demand zones survive the previous transactional test's flush."""
