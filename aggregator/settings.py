@@ -255,4 +255,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "settle-due-intervals": {"task": "settlement.tasks.settle_due_intervals", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "market.tasks.purge_idempotency_keys", "schedule": 3600.0},
 }

@@ -177,3 +177,20 @@ def test_signal_publication_and_cancel_accept_keys(trent, alpha_site):
     first = client.post(f"/api/v1/capacity-offers/{bid_id}/cancel/", headers=headers)
     second = client.post(f"/api/v1/capacity-offers/{bid_id}/cancel/", headers=headers)
     assert first.status_code == second.status_code == 200  # a retried cancel is not a 409
+
+
+def test_hourly_purge_task_frees_expired_keys(trent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from market.models import IdempotencyKey
+    from market.tasks import purge_idempotency_keys
+
+    common = {"organisation": trent.organisation, "method": "POST", "path": "/x",
+              "request_sha256": "0" * 64, "status_code": 201, "response_body": {}}  # fmt: skip
+    IdempotencyKey.objects.create(key="old", **common)
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyKey.objects.create(key="fresh", **common)
+    assert purge_idempotency_keys.apply().get() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
