@@ -17,6 +17,8 @@ logger = logging.getLogger("wattbit.beat")
 
 def _tick_forever(stop: threading.Event) -> None:
     """Run CELERY_BEAT_SCHEDULE in this process: what beat + a worker do in production."""
+    # A worker imports every app's tasks module at start; do the same here.
+    current_app.loader.import_default_modules()
     schedule = dict(settings.CELERY_BEAT_SCHEDULE)
     last_run: dict[str, float] = {}
     while not stop.wait(1.0):
