@@ -1,7 +1,7 @@
 """Playwright driving Debian's chromium against a live server of the portal.
 
 No `playwright install`: the browser is the system's /usr/bin/chromium (installed by
-.ci/run). Screenshots of the main pages land in docs/screenshots/ for the README.
+.ci/run). With WATTBIT_SCREENSHOTS=1 the main pages are saved to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -75,6 +75,9 @@ def page_for(browser, live_server):
 
 
 def shot(page, name: str) -> None:
+    """Refresh the README's screenshots only when asked: WATTBIT_SCREENSHOTS=1 make test."""
+    if not os.environ.get("WATTBIT_SCREENSHOTS"):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
