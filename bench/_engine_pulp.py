@@ -69,8 +69,11 @@ def solve_with_pulp(snap: Snapshot, time_limit_s: float) -> dict:
     t0 = time.perf_counter()
     prob.solve(solver)
     solve_s = time.perf_counter() - t0
+    # PuLP labels CBC's "Stopped on time - objective value …" as status Optimal; only the
+    # solution status tells a proven optimum from a time-limited, non-optimal iterate.
+    proven = prob.sol_status == pulp.LpSolutionOptimal
     return {
-        "status": pulp.LpStatus[prob.status],
+        "status": "optimal" if proven else f"stopped: {pulp.LpSolution[prob.sol_status]}",
         "welfare_jpy": pulp.value(prob.objective),
         "build_s": build_s,
         "solve_s": solve_s,
