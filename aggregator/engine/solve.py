@@ -99,6 +99,7 @@ def solve(
         return _empty_result(snap, idx, status, stats, opts)
     values = priced.values
     prices = pricing.from_duals(snap, idx, model, priced.row_dual)
+    prices = pricing.price_idle_areas(snap, model, values, prices)
     bound = pricing.dual_bound(priced_model, priced.row_dual)
     stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
     return _assemble(snap, idx, tri, model, values, prices, status, stats, opts)
