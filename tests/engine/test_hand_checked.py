@@ -238,3 +238,15 @@ def test_national_medium_solves_within_the_gap_of_its_lp_bound():
     assert result.welfare_jpy >= 17_052_709
     assert result.welfare_jpy <= 17_144_773.28 + 0.05
     assert result.stats["dual_bound_gap"] < 1e-7
+
+
+def test_large_lp_path_reaches_the_readme_lp_optimum():
+    # Without gang sizes national-medium is the LP whose optimum the README gives as the
+    # bound; at 74 k columns it takes the interior-point path (no crossover).
+    doc = scenario("national-medium")
+    for w in doc["workloads"]:
+        w.pop("gang", None)
+    result = solve(doc, SolveOptions(baselines=False))
+    assert "ipm" in result.stats["solver"]
+    assert result.welfare_jpy == pytest.approx(17_144_773.28, abs=0.05)
+    assert result.stats["dual_bound_gap"] < 1e-7
