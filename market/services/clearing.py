@@ -46,6 +46,21 @@ def _pk(public_id: str) -> int:
     return int(public_id.split("-", 1)[1])
 
 
+def cu_prices(
+    compute: dict, energy: dict, site_doc: dict, area: str, t: int
+) -> tuple[Decimal, Decimal]:
+    """(compute, all-in) JPY per CU-hour at a site: ρ(s,t) + π(a,t) · kW/CU · PUE."""
+    price_c = compute.get((site_doc["id"], t), 0.0)
+    all_in = price_c + energy[(area, t)]["jpy_per_kwh"] * site_doc["kw_per_cu"] * site_doc["pue"]
+    return _dec(price_c, 4), _dec(all_in, 4)
+
+
+def supplier_price(energy: dict, area: str, t: int) -> Decimal:
+    """What a supplier receives per kWh: the balance price (the energy price less cap rent)."""
+    row = energy[(area, t)]
+    return _dec(row.get("supplier_jpy_per_kwh", row["jpy_per_kwh"]), 4)
+
+
 def site_connection(site: Site) -> dict[str, Any]:
     """What a workload owner needs to reach the site (published in placement orders)."""
     return {"site": site.code, "area": site.area_id, "prefecture": site.prefecture}
@@ -110,10 +125,9 @@ def clearing_persist(
         if a["interval"] not in firm or a["cu"] <= 0:
             continue
         site = sites[a["site"]]
-        meta = site_doc[a["site"]]
-        price_c = compute.get((a["site"], a["interval"]), 0.0)
-        price_e = energy[(site.area_id, a["interval"])]["jpy_per_kwh"]
-        all_in = price_c + price_e * meta["kw_per_cu"] * meta["pue"]
+        price_c, all_in = cu_prices(
+            compute, energy, site_doc[a["site"]], site.area_id, a["interval"]
+        )
         allocations.append(
             Allocation(
                 run=run,
@@ -121,8 +135,8 @@ def clearing_persist(
                 workload=workloads[_pk(a["workload"])],
                 site=site,
                 cu=_dec(a["cu"], 6),
-                compute_jpy_per_cu_h=_dec(price_c, 4),
-                all_in_jpy_per_cu_h=_dec(all_in, 4),
+                compute_jpy_per_cu_h=price_c,
+                all_in_jpy_per_cu_h=all_in,
             )
         )
     Allocation.objects.bulk_create(allocations)
@@ -135,13 +149,7 @@ def clearing_persist(
             interval_start=starts[e["interval"]],
             offer=offers[_pk(e["offer"])],
             kwh=_dec(e["kwh"], 3),
-            jpy_per_kwh=_dec(
-                energy[(offers[_pk(e["offer"])].area_id, e["interval"])].get(
-                    "supplier_jpy_per_kwh",
-                    energy[(offers[_pk(e["offer"])].area_id, e["interval"])]["jpy_per_kwh"],
-                ),
-                4,
-            ),
+            jpy_per_kwh=supplier_price(energy, offers[_pk(e["offer"])].area_id, e["interval"]),
         )
         for e in result_doc["energy"]
         if e["interval"] in firm and e["kwh"] > 0

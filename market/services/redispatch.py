@@ -31,7 +31,7 @@ from market.clearing_models import (
 )
 from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.models import EnergyOffer
-from market.services.clearing import site_connection
+from market.services.clearing import cu_prices, site_connection, supplier_price
 from market.services.orders import build_order_rows, order_key, outbox_rows
 from operators.actors import Actor
 from operators.choices import OrganisationRole
@@ -105,8 +105,9 @@ def _replace_firm_rows(
 ) -> list[int]:
     sites = {s.code: s for s in Site.objects.select_related("organisation")}
     site_doc = {s["id"]: s for s in document["sites"]}
-    compute = {p["site"]: p["jpy_per_cu_h"] for p in result_doc["prices"]["compute"]}
-    energy = {p["area"]: p for p in result_doc["prices"]["energy"]}
+    # The re-solve covers one interval (index 0 of its own snapshot).
+    compute = {(p["site"], 0): p["jpy_per_cu_h"] for p in result_doc["prices"]["compute"]}
+    energy = {(p["area"], 0): p for p in result_doc["prices"]["energy"]}
     old = {
         (a.workload_id, a.site.code): a
         for a in Allocation.objects.filter(run=run, is_current=True).select_related(
@@ -124,11 +125,8 @@ def _replace_firm_rows(
             # Unchanged placements keep the prices they cleared at.
             price_c, all_in = previous.compute_jpy_per_cu_h, previous.all_in_jpy_per_cu_h
         else:
-            meta, site = site_doc[a["site"]], sites[a["site"]]
-            c = compute.get(a["site"], 0.0)
-            e = energy[site.area_id]["jpy_per_kwh"]
-            price_c = Decimal(str(round(c, 4)))
-            all_in = Decimal(str(round(c + e * meta["kw_per_cu"] * meta["pue"], 4)))
+            site = sites[a["site"]]
+            price_c, all_in = cu_prices(compute, energy, site_doc[a["site"]], site.area_id, 0)
         new_rows.append(
             Allocation(
                 run=run,
@@ -151,11 +149,7 @@ def _replace_firm_rows(
             interval_start=run.interval_start,
             offer=offers[_pk(e["offer"])],
             kwh=Decimal(str(round(e["kwh"], 3))),
-            jpy_per_kwh=Decimal(
-                str(
-                    round(energy[offers[_pk(e["offer"])].area_id].get("supplier_jpy_per_kwh", 0), 4)
-                )
-            ),
+            jpy_per_kwh=supplier_price(energy, offers[_pk(e["offer"])].area_id, 0),
         )
         for e in result_doc["energy"]
         if e["kwh"] > 0
