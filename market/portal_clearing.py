@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aggregator.dashboard import heat_colour
 from aggregator.errors import Conflict, InvalidInput
 from aggregator.replay import replay_run
 from market import calendar, clearing_selectors
@@ -26,15 +27,6 @@ def _day(request) -> date:
         return date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         return calendar.to_jst(timezone.now()).date()
-
-
-def _heat(value: float | None, low: float, high: float) -> str:
-    """Cell colour for a price: green (cheap) → yellow → red (dear), readable text on all."""
-    if value is None:
-        return "#f0f2f4"
-    share = 0.5 if high <= low else min(1.0, max(0.0, (value - low) / (high - low)))
-    hue = round(120 * (1 - share))  # 120 green … 0 red
-    return f"hsl({hue}, 70%, 82%)"
 
 
 @portal_view
@@ -55,7 +47,7 @@ def results(request):
         for area in areas:
             r = by_key.get((at, area.code))
             value = float(r["energy_jpy_per_kwh"]) if r else None
-            cells.append({"row": r, "colour": _heat(value, low, high)})
+            cells.append({"row": r, "colour": heat_colour(value, low, high)})
         slots.append({"at": at, "slot": i + 1, "cells": cells})
     allocations = (
         clearing_selectors.allocation_list(actor=request.actor)
