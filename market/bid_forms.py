@@ -157,6 +157,16 @@ class WorkloadBidForm(BidFormBase):
         return data
 
 
+def initial_from_bid(data: dict[str, Any], form_class: type[BidFormBase]) -> dict[str, Any]:
+    """A bid's current content (its API shape) as the form's initial values, for amending."""
+    initial = {k: v for k, v in data.items() if v is not None}
+    initial["start"] = calendar.to_jst(calendar.parse_iso(data["start"])).strftime("%Y-%m-%dT%H:%M")
+    for name in form_class.profile_fields:
+        if isinstance(data.get(name), list):
+            initial[name] = "\n".join(str(v) for v in data[name])
+    return initial
+
+
 FORMS: dict[str, type[BidFormBase]] = {
     BidType.CAPACITY: CapacityBidForm,
     BidType.ENERGY: EnergyBidForm,

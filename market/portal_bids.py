@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from aggregator.errors import Conflict, InvalidInput
 from market import selectors
 from market.bid_csv import TEMPLATE, parse_bid_csv, row_errors
-from market.bid_forms import FORMS
+from market.bid_forms import FORMS, initial_from_bid
 from market.choices import BidType
-from market.services import bid_cancel, bid_submit, bids_submit_bulk
+from market.services import bid_amend, bid_cancel, bid_data, bid_submit, bids_submit_bulk
 from market.validation import BidContext, clean_bid
 from operators.forms import apply_service_errors
 from operators.views import portal_view
@@ -57,6 +57,32 @@ def bid_new(request, bid_type: str):
         "market/bid_form.html",
         {"form": form, "bid_type": bid_type, "label": BidType(bid_type).label},
     )
+
+
+@portal_view
+def bid_amend_view(request, bid_type: str, pk: int):
+    """The bid's form filled with its current revision; saving writes the next revision."""
+    form_class = _form_class(bid_type)
+    bid = LISTS[bid_type](actor=request.actor).filter(pk=pk).first()
+    if bid is None:
+        raise Http404
+    form = form_class(
+        request.POST or None,
+        actor=request.actor,
+        initial=initial_from_bid(bid_data(bid), form_class),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid_amend(actor=request.actor, bid=bid, changes=form.payload())
+        except (InvalidInput, Conflict) as exc:
+            apply_service_errors(
+                form, exc if isinstance(exc, InvalidInput) else InvalidInput(exc.detail)
+            )
+        else:
+            messages.success(request, _("Bid %(id)s amended.") % {"id": bid.public_id})
+            return redirect("market:bid-detail", bid_type=bid_type, pk=pk)
+    context = {"form": form, "bid_type": bid_type, "label": BidType(bid_type).label, "bid": bid}
+    return render(request, "market/bid_form.html", context)
 
 
 @require_POST

@@ -13,6 +13,7 @@ urlpatterns = [
     path("bids/new/<slug:bid_type>/", portal_bids.bid_new, name="bid-new"),
     path("bids/new/<slug:bid_type>/validate/", portal_bids.bid_validate, name="bid-validate"),
     path("bids/<slug:bid_type>/<int:pk>/cancel/", portal_bids.bid_cancel_view, name="bid-cancel"),
+    path("bids/<slug:bid_type>/<int:pk>/amend/", portal_bids.bid_amend_view, name="bid-amend"),
     path("bids/<slug:bid_type>/<int:pk>/", views.bid_detail, name="bid-detail"),
     path("results/", portal_clearing.results, name="results"),
     path("orders/", portal_clearing.orders, name="orders"),

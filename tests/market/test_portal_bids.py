@@ -143,3 +143,53 @@ def test_bid_list_filters(alice, alpha_site):
     offer = CapacityOffer.objects.get()
     assert offer.public_id in client.get("/market/bids/?status=submitted").content.decode()
     assert offer.public_id not in client.get("/market/bids/?status=cancelled").content.decode()
+
+
+def test_amend_through_the_form_keeps_the_earlier_revision(alice, alpha_site):
+    client = _client(alice)
+    client.post(
+        "/market/bids/new/capacity/",
+        {
+            "start": _start_local(),
+            "intervals": "2",
+            "site": "alpha-tky-1",
+            "cu": "8",
+            "price": "100",
+        },
+    )
+    offer = CapacityOffer.objects.get()
+    page = client.get(f"/market/bids/capacity/{offer.pk}/amend/").content.decode()
+    assert "Amend bid" in page and "100.0000\n100.0000" in page  # the current revision
+    form = {
+        "start": _start_local(),
+        "intervals": "2",
+        "site": "alpha-tky-1",
+        "cu": "8\n16",
+        "price": "100",
+    }
+    response = client.post(f"/market/bids/capacity/{offer.pk}/amend/", form)
+    assert response.status_code == 302
+    offer.refresh_from_db()
+    assert offer.revision == 2 and offer.status == "amended" and offer.cu == [8, 16]
+    detail = client.get(f"/market/bids/capacity/{offer.pk}/").content.decode()
+    assert detail.count('<td class="num">') >= 2  # both revisions listed
+    bad = client.post(f"/market/bids/capacity/{offer.pk}/amend/", {**form, "cu": "-1"})
+    assert bad.status_code == 200 and "negative" in bad.content.decode()
+    offer.refresh_from_db()
+    assert offer.revision == 2
+
+
+def test_amend_of_another_organisations_bid_is_not_found(alice, alpha_site, charlie):
+    client = _client(alice)
+    client.post(
+        "/market/bids/new/capacity/",
+        {
+            "start": _start_local(),
+            "intervals": "2",
+            "site": "alpha-tky-1",
+            "cu": "8",
+            "price": "100",
+        },
+    )
+    offer = CapacityOffer.objects.get()
+    assert _client(charlie).get(f"/market/bids/capacity/{offer.pk}/amend/").status_code == 404
