@@ -10,11 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from market import calendar
 from market.choices import BidType, WorkloadKind
 from operators.choices import Accelerator, ResidencyTag
+from operators.forms import LocalisedChoiceField
 from operators.models import DemandZone, GridArea
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -97,7 +99,7 @@ class CapacityBidForm(BidFormBase):
 class EnergyBidForm(BidFormBase):
     bid_type = BidType.ENERGY
     profile_fields = ("kwh", "price")
-    area = forms.ModelChoiceField(
+    area = LocalisedChoiceField(
         label=_("Grid area"), queryset=GridArea.objects.all(), to_field_name="code"
     )
     kwh = ProfileField(label=_("kWh per interval"))
@@ -125,7 +127,7 @@ class WorkloadBidForm(BidFormBase):
         label=_("Residency tags"), choices=ResidencyTag.choices, required=False,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
-    zone = forms.ModelChoiceField(
+    zone = LocalisedChoiceField(
         label=_("Demand zone"), queryset=DemandZone.objects.all(), to_field_name="code",
         required=False,
     )  # fmt: skip
@@ -145,7 +147,10 @@ class WorkloadBidForm(BidFormBase):
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, actor=actor, **kwargs)
-        self.fields["allowed_areas"].choices = [(a.code, a.name_en) for a in GridArea.objects.all()]
+        ja = (get_language() or "ja").startswith("ja")
+        self.fields["allowed_areas"].choices = [
+            (a.code, a.name_ja if ja else a.name_en) for a in GridArea.objects.all()
+        ]
 
     def payload(self) -> dict[str, Any]:
         data = super().payload()

@@ -20,12 +20,22 @@ def apply_service_errors(form: forms.Form, error: InvalidInput) -> None:
         form.add_error(None, error.detail)
 
 
+class LocalisedChoiceField(forms.ModelChoiceField):
+    """Areas and zones by their Japanese or English name, as the page's language is."""
+
+    def label_from_instance(self, obj) -> str:
+        from django.utils.translation import get_language
+
+        ja = (get_language() or "ja").startswith("ja")
+        return obj.name_ja if ja else obj.name_en
+
+
 class SiteForm(forms.Form):
     code = forms.SlugField(
         label=_("Site code"), max_length=40, help_text=_("Stable public id, e.g. hkd-ishikari-1")
     )
     name = forms.CharField(label=_("Name"), max_length=200)
-    area = forms.ModelChoiceField(
+    area = LocalisedChoiceField(
         label=_("Grid area"), queryset=GridArea.objects.all(), to_field_name="code"
     )
     prefecture = forms.ChoiceField(
