@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings_test")
 
 import django  # noqa: E402
@@ -191,19 +194,6 @@ def report(r: dict[str, float], vendor: str) -> str:
     )
 
 
-def write(text: str) -> None:
-    """Replace this benchmark's section of docs/benchmarks.md; other sections stay."""
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if SECTION in current:
-        head, _, rest = current.partition(SECTION)
-        tail = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        current = head + text + ("\n" + tail if tail else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -228,7 +218,7 @@ def main() -> None:
     text = report(results, f"{vendor}{version}")
     print(text)
     if args.write:
-        write(text)
+        write_section(SECTION, text)
         print("written to docs/benchmarks.md")
 
 
