@@ -225,8 +225,11 @@ def _record_finished_bids(run: ClearingRun, now: datetime) -> int:
             BidStatus.CLEARED if got >= wanted - Decimal("0.000001") else BidStatus.PARTLY_CLEARED
         )
 
-    for w in WorkloadBid.objects.filter(status__in=LIVE_STATUSES, end=end):
-        served = _sum(Allocation, workload=w, interval_start__gte=w.start, interval_start__lt=w.end)
+    finished = list(WorkloadBid.objects.filter(status__in=LIVE_STATUSES, end=end))
+    # A workload is only ever allocated inside its own window: one grouped query serves all.
+    served_by = _totals(Allocation, "workload_id", [w.pk for w in finished])
+    for w in finished:
+        served = served_by.get(w.pk, Decimal(0))
         wanted = (
             Decimal(str(sum(Decimal(str(d)) for d in w.demand)))
             if w.kind == "inference"
@@ -238,12 +241,23 @@ def _record_finished_bids(run: ClearingRun, now: datetime) -> int:
             Allocation, site_id=c.site_id, interval_start__gte=c.start, interval_start__lt=c.end
         )
         outcomes[c.public_id] = verdict(sold, sum(Decimal(str(x)) for x in c.cu))
-    for e in EnergyOffer.objects.filter(status__in=LIVE_STATUSES, end=end):
-        sold = _sum(EnergyAward, offer=e, field="kwh")
+    offers = list(EnergyOffer.objects.filter(status__in=LIVE_STATUSES, end=end))
+    sold_by = _totals(EnergyAward, "offer_id", [e.pk for e in offers], field="kwh")
+    for e in offers:
+        sold = sold_by.get(e.pk, Decimal(0))
         outcomes[e.public_id] = verdict(sold, sum(Decimal(str(x)) for x in e.kwh))
     if not outcomes:
         return 0
     return bids_record_outcome(outcomes=outcomes, run_id=str(run.pk), now=now)
+
+
+def _totals(model, key: str, ids: list[int], field: str = "cu") -> dict[int, Decimal]:
+    rows = (
+        model.objects.filter(is_current=True, **{f"{key}__in": ids})
+        .values(key)
+        .annotate(total=Sum(field))
+    )
+    return {row[key]: row["total"] for row in rows}
 
 
 def _sum(model, field: str = "cu", **filters) -> Decimal:
