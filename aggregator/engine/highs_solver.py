@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -50,6 +51,7 @@ class Solution:
     mip_gap: float | None
     solver: str
     highs: highspy.Highs | None = None
+    session: Any = None  # the DirectLp / SiftingLp that produced it (fix-and-price reuses it)
 
 
 def new_highs(options: dict) -> highspy.Highs:
@@ -81,7 +83,7 @@ def pass_model(h: highspy.Highs, model: Model, integer: bool) -> None:
     h.passModel(lp)
 
 
-_STATUS = {
+STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
     highspy.HighsModelStatus.kInfeasible: "infeasible",
     highspy.HighsModelStatus.kUnbounded: "unbounded",
@@ -109,7 +111,7 @@ def solve(
 
 
 def collect(h: highspy.Highs, model: Model, *, integer: bool, solve_s: float) -> Solution:
-    status = _STATUS.get(h.getModelStatus(), str(h.getModelStatus()))
+    status = STATUS.get(h.getModelStatus(), str(h.getModelStatus()))
     sol = h.getSolution()
     info = h.getInfo()
     gap = None
@@ -136,6 +138,27 @@ def _describe(h: highspy.Highs, mip: bool) -> str:
     if isinstance(algo, tuple):  # some highspy versions return (status, value)
         algo = algo[-1]
     return f"highs-{version} ({algo}, 1 thread)"
+
+
+class DirectLp:
+    """The whole LP in one HiGHS instance; `fix` + `solve` hot-start from its basis."""
+
+    def __init__(self, model: Model, options: dict | None = None) -> None:
+        self.model = model
+        self.h = new_highs(options or {})
+        pass_model(self.h, model, integer=False)
+
+    def fix(self, cols: np.ndarray, values: np.ndarray) -> None:
+        # After a first solve, bound changes keep the basis dual feasible: dual simplex.
+        self.h.setOptionValue("solver", "simplex")
+        self.h.changeColsBounds(len(cols), cols.astype(np.int32), values, values)
+
+    def solve(self) -> Solution:
+        started = time.perf_counter()
+        self.h.run()
+        sol = collect(self.h, self.model, integer=False, solve_s=time.perf_counter() - started)
+        sol.session = self
+        return sol
 
 
 def fix_and_price(

@@ -15,6 +15,7 @@ from aggregator.engine.model import Model
 class MipOutcome:
     status: str
     lp_bound: float  # min-form objective of the LP relaxation (a bound on the MIP)
+    lp_welfare: float  # the relaxation's welfare without the tie-break (what is reported)
     objective: float
     gap: float  # relative gap of `objective` against the LP bound (or HiGHS' own bound)
     method: str
@@ -28,22 +29,18 @@ def _relative_gap(objective: float, bound: float) -> float:
 
 
 class _FixedLp:
-    """The relaxation's own HiGHS instance, re-solved with the integer columns fixed: a bound
-    change keeps its basis dual feasible, so the dual simplex hot-starts (fix-and-price)."""
+    """The relaxation's own HiGHS instance, re-solved with the integer columns fixed: a
+    bound change keeps its basis dual feasible, so the dual simplex hot-starts
+    (fix-and-price)."""
 
     def __init__(self, model: Model, relaxation: highs_solver.Solution) -> None:
         self.model = model
-        self.h = relaxation.highs
-        self.cols = np.nonzero(model.integer)[0].astype(np.int32)
-        self.h.setOptionValue("solver", "simplex")
+        self.session = relaxation.session
+        self.cols = np.nonzero(model.integer)[0]
 
     def solve(self, fixed: np.ndarray) -> tuple[highs_solver.Solution, Model]:
-        self.h.changeColsBounds(len(self.cols), self.cols, fixed, fixed)
-        started = time.perf_counter()
-        self.h.run()
-        sol = highs_solver.collect(
-            self.h, self.model, integer=False, solve_s=time.perf_counter() - started
-        )
+        self.session.fix(self.cols, fixed)
+        sol = self.session.solve()
         lo, hi = self.model.col_lo.copy(), self.model.col_hi.copy()
         lo[self.cols] = hi[self.cols] = fixed
         return sol, Model(**{**self.model.__dict__, "col_lo": lo, "col_hi": hi})
@@ -94,13 +91,19 @@ def round_and_repair(
 
 
 def solve_mip(
-    model: Model, *, lp_options: dict, time_limit_s: float, rel_gap: float, exact_limit: int
+    model: Model,
+    *,
+    lp_options: dict,
+    time_limit_s: float,
+    rel_gap: float,
+    exact_limit: int,
 ) -> MipOutcome:
     started = time.perf_counter()
-    relaxation = highs_solver.solve(model, options=lp_options)
+    relaxation = highs_solver.DirectLp(model, lp_options).solve()
     if relaxation.status != "optimal":
         return MipOutcome(
             relaxation.status,
+            np.nan,
             np.nan,
             np.nan,
             np.nan,
@@ -110,12 +113,14 @@ def solve_mip(
             None,
         )
     bound = relaxation.objective
+    lp_welfare = -float(model.welfare_cost @ relaxation.values)
     fixed_lp = _FixedLp(model, relaxation)
     heuristic = round_and_repair(model, relaxation.values, fixed_lp)
     if heuristic is None:
         return MipOutcome(
             "infeasible",
             bound,
+            lp_welfare,
             np.nan,
             np.nan,
             "lp-round-repair",
@@ -150,6 +155,7 @@ def solve_mip(
     return MipOutcome(
         status,
         bound,
+        lp_welfare,
         objective,
         float(gap),
         method,

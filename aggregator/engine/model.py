@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from aggregator.engine.feasibility import Indexed, Triples
+from aggregator.engine.classes import Classes, disaggregate, inference_classes
+from aggregator.engine.feasibility import Indexed, Triples, pair_masks, static_pairs
 from aggregator.engine.snapshot import Snapshot
 
 # Tie-break, JPY per CU-interval, scaled by the triple's rank in (workload id, site id,
@@ -18,7 +19,11 @@ TIE_BREAK_JPY = 1e-6
 
 @dataclass
 class Model:
-    """min cost·v  s.t.  row_lo ≤ A v ≤ row_hi,  col_lo ≤ v ≤ col_hi (v = [x, m, e, g])."""
+    """min cost·v  s.t.  row_lo ≤ A v ≤ row_hi,  col_lo ≤ v ≤ col_hi.
+
+    v = [x, m, e, g, z, y]: x per triple of the workloads modelled one by one, m migration,
+    e energy offers, g grid, z/y the placement/serve columns of aggregated inference
+    classes (`classes.py`)."""
 
     cost: np.ndarray
     col_lo: np.ndarray
@@ -46,6 +51,17 @@ class Model:
     x_group: np.ndarray  # per x column: workload * T + interval
     x_site: np.ndarray  # per x column: site index
     x_energy_cost: np.ndarray  # per x column: its energy at the area's grid cost (JPY)
+    tri_col: np.ndarray  # per feasible triple: its x column, or -1 (aggregated class)
+    classes: Classes
+    n_s: int
+
+    @property
+    def n_z(self) -> int:
+        return self.classes.n_z
+
+    @property
+    def n_y(self) -> int:
+        return self.classes.n_y
 
     @property
     def n_col(self) -> int:
@@ -62,6 +78,23 @@ class Model:
     @property
     def g0(self) -> int:
         return self.n_x + self.n_m + self.n_e
+
+    @property
+    def grid_cols(self) -> slice:
+        return slice(self.g0, self.g0 + self.n_g)
+
+    @property
+    def z0(self) -> int:
+        return self.g0 + self.n_g
+
+    def triple_cu(self, values: np.ndarray, tri: Triples) -> np.ndarray:
+        """CU per feasible triple: x columns directly, aggregated classes disaggregated."""
+        modelled = self.tri_col >= 0
+        out = np.zeros(len(tri))
+        out[modelled] = values[self.tri_col[modelled]] * self.unit
+        z = values[self.z0 : self.z0 + self.n_z]
+        y = values[self.z0 + self.n_z : self.z0 + self.n_z + self.n_y]
+        return out + disaggregate(self.classes, z, y, tri, self.n_s)
 
 
 def energy_unit_cost(snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
@@ -83,19 +116,47 @@ def _rows_for_groups(keys: np.ndarray, min_size: int) -> tuple[np.ndarray, np.nd
     return row, uniq[kept]
 
 
-def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
-    n_t, n_a = snap.n_intervals, len(snap.areas)
+def _classes(snap: Snapshot, idx: Indexed, tri: Triples) -> Classes:
+    """Inference workloads that can be aggregated exactly: continuous, unpinned, and no
+    migration cost (that is per workload and site, so it would not survive aggregation)."""
+    pinned_w = np.zeros(len(snap.workloads), dtype=bool)
+    pinned_w[tri.j[~np.isnan(tri.pinned)]] = True
+    mig_cost = np.array([w.migration_cost for w in snap.workloads], dtype=np.float64)
+    eligible = (
+        ~np.isfinite(idx.remaining)
+        & (idx.unit == 1)
+        & ~pinned_w
+        & ((mig_cost == 0) | (idx.home < 0))
+    )
+    masks = pair_masks(snap, idx)
+    pairs = static_pairs(masks) & masks["window"]
+    return inference_classes(idx, pairs, eligible, snap.n_intervals)
+
+
+def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True) -> Model:
+    n_t, n_a, n_s = snap.n_intervals, len(snap.areas), len(snap.sites)
     h = snap.hours
-    j, s, t = tri.j, tri.s, tri.t
+    n_w = len(snap.workloads)
+    if aggregate:
+        classes = _classes(snap, idx, tri)
+    else:
+        classes = inference_classes(idx, np.zeros((n_w, n_s), bool), np.zeros(n_w, bool), n_t)
+    modelled = classes.of_workload[tri.j] < 0
+    tri_col = np.full(len(tri), -1, dtype=np.int64)
+    tri_col[modelled] = np.arange(int(modelled.sum()))
+    j, s, t = tri.j[modelled], tri.s[modelled], tri.t[modelled]
     n_x = len(j)
     unit = idx.unit[j]
     kwh = idx.site_kwh_per_cu[s] * unit  # kWh per allocation unit
+    zs, zt, n_z, n_y = classes.z_s, classes.z_t, classes.n_z, classes.n_y
+    z_kwh = idx.site_kwh_per_cu[zs]
 
     # Column bounds of x; pins fix both bounds.
     x_lo = np.zeros(n_x)
-    x_hi = tri.ub.astype(np.float64).copy()
-    pinned = ~np.isnan(tri.pinned)
-    x_lo[pinned] = x_hi[pinned] = tri.pinned[pinned] / unit[pinned]
+    x_hi = tri.ub[modelled].astype(np.float64)
+    tri_pinned = tri.pinned[modelled]
+    pinned = ~np.isnan(tri_pinned)
+    x_lo[pinned] = x_hi[pinned] = tri_pinned[pinned] / unit[pinned]
     margin = (idx.limit[j, t] - idx.offer_price[s, t]) * h * unit
     rank = (np.arange(n_x) + 1.0) / max(n_x, 1)
 
@@ -133,13 +194,15 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         return first
 
     x_index = np.arange(n_x)
+    z_cols = n_x + n_m + n_e + n_g + np.arange(n_z)
+    y_cols = n_x + n_m + n_e + n_g + n_z + np.arange(n_y)
     # Site capacity per site-interval (its dual is the compute price's shadow part).
-    cap_r, cap_keys = _rows_for_groups(s * n_t + t, 1)
+    cap_r, cap_keys = _rows_for_groups(np.concatenate([s * n_t + t, zs * n_t + zt]), 1)
     cap0 = add(
         "site_capacity",
         cap_r,
-        x_index,
-        unit.astype(np.float64),
+        np.concatenate([x_index, z_cols]),
+        np.concatenate([unit.astype(np.float64), np.ones(n_z)]),
         np.full(len(cap_keys), -np.inf),
         idx.offer_cu.ravel()[cap_keys],
     )
@@ -169,27 +232,29 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
     )
     # Area energy balance: site kWh − offers − grid = 0, every area-interval.
     a_of_x = idx.site_area[s] * n_t + t
+    a_of_z = idx.site_area[zs] * n_t + zt
     e_cols = n_x + n_m + np.arange(n_e)
     g_cols = n_x + n_m + n_e + np.arange(n_g)
     bal0 = add(
         "energy_balance",
-        np.concatenate([a_of_x, eo_area(snap, eo) * n_t + et, np.arange(n_g)]),
-        np.concatenate([x_index, e_cols, g_cols]),
-        np.concatenate([kwh, -np.ones(n_e), -np.ones(n_g)]),
+        np.concatenate([a_of_x, a_of_z, eo_area(snap, eo) * n_t + et, np.arange(n_g)]),
+        np.concatenate([x_index, z_cols, e_cols, g_cols]),
+        np.concatenate([kwh, z_kwh, -np.ones(n_e), -np.ones(n_g)]),
         np.zeros(n_g),
         np.zeros(n_g),
     )
     # Area caps (kW × hours) where signalled and something could load the area.
     caps = np.array([a.cap_kw for a in snap.areas]).reshape(n_a, n_t).ravel()
     capped = np.isfinite(caps)
-    capped &= np.bincount(a_of_x, minlength=n_g) > 0
+    loads = np.concatenate([a_of_x, a_of_z])
+    capped &= np.bincount(loads, minlength=n_g) > 0
     ac_map = np.cumsum(capped) - 1
-    sel = capped[a_of_x]
+    sel = capped[loads]
     ac0 = add(
         "area_cap",
-        ac_map[a_of_x[sel]],
-        x_index[sel],
-        kwh[sel],
+        ac_map[loads[sel]],
+        np.concatenate([x_index, z_cols])[sel],
+        np.concatenate([kwh, z_kwh])[sel],
         np.full(int(capped.sum()), -np.inf),
         caps[capped] * h,
     )
@@ -204,7 +269,17 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         np.full(n_m, -np.inf),
         np.zeros(n_m),
     )
-    n_col = n_x + n_m + n_e + n_g
+    # Aggregated inference classes: placements = served, per class-interval.
+    n_k = len(classes.row_key)
+    add(
+        "class_balance",
+        np.concatenate([classes.z_row(), classes.y_row()]),
+        np.concatenate([z_cols, y_cols]),
+        np.concatenate([np.ones(n_z), -np.ones(n_y)]),
+        np.zeros(n_k),
+        np.zeros(n_k),
+    )
+    n_col = n_x + n_m + n_e + n_g + n_z + n_y
     matrix = sp.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
         shape=(base, n_col),
@@ -215,6 +290,8 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
             mig_cost[j[mk]],
             offer_cost[eo, et],
             grid_cost.ravel(),
+            idx.offer_price[zs, zt] * h,
+            -idx.limit[classes.y_j, classes.y_t] * h,
         ]
     )
     tie = np.concatenate(
@@ -223,6 +300,10 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
             np.zeros(n_m),
             TIE_BREAK_JPY * (np.arange(n_e) + 1.0) / max(n_e, 1),
             np.zeros(n_g),
+            # Among a class's sites the lower (site, interval) rank, among its workloads the
+            # lower (workload, interval) rank, wins an exact tie.
+            TIE_BREAK_JPY * (zs * n_t + zt + 1.0) / max(n_s * n_t, 1),
+            TIE_BREAK_JPY * (classes.y_j * n_t + classes.y_t + 1.0) / max(n_w * n_t, 1),
         ]
     )
     row_hi_all = np.concatenate(row_hi)
@@ -235,12 +316,21 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         upper_only = np.isfinite(row_hi_all) & ~np.isfinite(np.concatenate(row_lo))
         upper_only[mig0:] = False  # migration rows hold through their m column
         row_hi_all = np.where(upper_only, np.maximum(row_hi_all, pinned_load), row_hi_all)
+    sift_group = np.full(n_col, -1, dtype=np.int64)
+    sift_group[:n_x] = j * n_t + t
+    sift_group[n_x : n_x + n_m] = -2  # a migration column comes with its placement
+    sift_group[z_cols] = n_w * n_t + classes.z_row()
+    sift_score = welfare_cost.copy()
+    sift_score[:n_x] += kwh * grid_cost.ravel()[a_of_x]
+    sift_score[z_cols] += z_kwh * grid_cost.ravel()[a_of_z]
     integer = np.zeros(n_col, dtype=bool)
     integer[:n_x] = (unit > 1) & ~pinned
     return Model(
         cost=welfare_cost + tie,
-        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g)]),
-        col_hi=np.concatenate([x_hi, np.full(n_m, np.inf), e_hi, np.full(n_g, np.inf)]),
+        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g + n_z + n_y)]),
+        col_hi=np.concatenate(
+            [x_hi, np.full(n_m, np.inf), e_hi, np.full(n_g + n_z, np.inf), classes.y_hi]
+        ),
         row_lo=np.concatenate(row_lo),
         row_hi=row_hi_all,
         matrix=matrix,
@@ -264,6 +354,9 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples) -> Model:
         x_group=j * n_t + t,
         x_site=s,
         x_energy_cost=kwh * grid_cost.ravel()[a_of_x],
+        tri_col=tri_col,
+        classes=classes,
+        n_s=n_s,
     )
 
 

@@ -73,7 +73,7 @@ def price_idle_areas(snap: Snapshot, model: Model, values: np.ndarray, prices: P
     n_a, n_t = len(snap.areas), snap.n_intervals
     grid_cost, offer_cost = energy_unit_cost(snap)
     offers_used = values[model.n_x + model.n_m : model.g0]
-    load = np.maximum(values[model.g0 :], 0.0).reshape(n_a, n_t).copy()
+    load = np.maximum(values[model.grid_cols], 0.0).reshape(n_a, n_t).copy()
     area_pos = {a.id: i for i, a in enumerate(snap.areas)}
     offer_area = np.array([area_pos[o.area] for o in snap.energy_offers], dtype=np.int64)
     if len(offers_used):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,15 @@ class SolveOptions:
     """Solver settings; the defaults are what a clearing run uses (and what replay uses)."""
 
     # None: choose by size (measured, docs/engine.md): dual simplex below
-    # `ipm_from_columns`, interior point + crossover above (5.1 s vs 13.8 s at 74 k columns).
+    # `ipm_from_columns`, interior point above.
     lp_options: dict[str, Any] | None = None
     ipm_from_columns: int = 20_000
     mip_time_limit_s: float = 30.0
     mip_rel_gap: float = 1e-4
     mip_exact_limit: int = 20_000  # integer columns above which only the heuristic runs
     baselines: bool = True
+    # Aggregate interchangeable inference workloads into classes (exact; `classes.py`).
+    aggregate: bool = True
 
 
 def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
@@ -56,10 +58,10 @@ def solve(
     started = time.perf_counter()
     idx = index(snap)
     tri = feasible_triples(snap, idx)
-    model = build(snap, idx, tri)
+    model = build(snap, idx, tri, aggregate=opts.aggregate)
     build_s = time.perf_counter() - started
 
-    opts = replace(opts, lp_options=opts.lp_options or _lp_options(model, opts))
+    lp_options = opts.lp_options or _lp_options(model, opts)
     stats: dict[str, Any] = {
         "variables": model.n_col,
         "constraints": model.n_row,
@@ -72,7 +74,7 @@ def solve(
     if model.integer.any():
         outcome = solve_mip(
             model,
-            lp_options=opts.lp_options,
+            lp_options=lp_options,
             time_limit_s=opts.mip_time_limit_s,
             rel_gap=opts.mip_rel_gap,
             exact_limit=opts.mip_exact_limit,
@@ -80,13 +82,13 @@ def solve(
         status, solve_s = outcome.status, outcome.solve_s
         stats["mip_gap"] = None if np.isnan(outcome.gap) else float(outcome.gap)
         stats["mip_method"] = outcome.method
-        stats["lp_bound_jpy"] = rounded(-outcome.lp_bound, JPY_DECIMALS)
+        stats["lp_bound_jpy"] = rounded(outcome.lp_welfare, JPY_DECIMALS)
         priced, priced_model = outcome.priced, outcome.priced_model
         solver = outcome.method
         if priced is not None:
             solver = f"{priced.solver}; integers: {outcome.method}, fix-and-price"
     else:
-        priced, priced_model = highs_solver.solve(model, options=opts.lp_options), model
+        priced, priced_model = highs_solver.DirectLp(model, lp_options).solve(), model
         status, values, solve_s, solver = (
             priced.status,
             priced.values,
@@ -118,13 +120,12 @@ def _lp_options(model: Model, opts: SolveOptions) -> dict[str, Any]:
 
 
 def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, stats, opts):
-    x = values[: model.n_x] * model.unit
-    cu = np.round(x, CU_DECIMALS)
+    cu = np.round(model.triple_cu(values, tri), CU_DECIMALS)
     keep = cu > 0
     j, s, t, cu = tri.j[keep], tri.s[keep], tri.t[keep], cu[keep]
     e_vals = np.round(values[model.n_x + model.n_m : model.g0], KWH_DECIMALS)
     e_keep = e_vals > 0
-    grid = np.round(values[model.g0 :], KWH_DECIMALS).reshape(len(snap.areas), -1)
+    grid = np.round(values[model.grid_cols], KWH_DECIMALS).reshape(len(snap.areas), -1)
     grid = np.maximum(grid, 0.0)
     compute_p = np.round(prices.compute, PRICE_DECIMALS)
     energy_p = np.round(prices.energy, PRICE_DECIMALS)

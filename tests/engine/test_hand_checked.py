@@ -242,7 +242,8 @@ def test_national_medium_solves_within_the_gap_of_its_lp_bound():
 
 def test_large_lp_path_reaches_the_readme_lp_optimum():
     # Without gang sizes national-medium is the LP whose optimum the README gives as the
-    # bound; at 74 k columns it takes the interior-point path (no crossover).
+    # bound; at 54 k columns (inference classes aggregated) it takes the interior-point path
+    # (no crossover), and agrees with the dual simplex on the per-triple model.
     doc = scenario("national-medium")
     for w in doc["workloads"]:
         w.pop("gang", None)
@@ -250,3 +251,7 @@ def test_large_lp_path_reaches_the_readme_lp_optimum():
     assert "ipm" in result.stats["solver"]
     assert result.welfare_jpy == pytest.approx(17_144_773.28, abs=0.05)
     assert result.stats["dual_bound_gap"] < 1e-7
+    per_triple = SolveOptions(baselines=False, aggregate=False, lp_options={"solver": "simplex"})
+    whole = solve(doc, per_triple)
+    assert whole.stats["variables"] > result.stats["variables"]
+    assert whole.welfare_jpy == pytest.approx(17_144_773.28, abs=0.05)
