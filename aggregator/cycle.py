@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from aggregator.engine import solve
@@ -33,6 +34,45 @@ logger = logging.getLogger(__name__)
 def lease() -> timedelta:
     """How long a run's claim holds; a longer silence means its worker died."""
     return timedelta(seconds=settings.CLEARING_LEASE_S)
+
+
+class ClaimHeartbeat:
+    """Keeps a run's claim alive while its worker is busy solving.
+
+    A national clearing can take minutes (docs/benchmarks.md), longer than the lease: without
+    a sign of life another trigger would take the run over mid-solve, and the next one that
+    one, and none would finish. Every `every_s` the claim's `claimed_at` moves on by the
+    wall time elapsed (on the clock the claim was made in, which may be a simulated one),
+    only while the claim is still ours and running. A worker that dies stops beating, so
+    its lease expires as before.
+    """
+
+    def __init__(self, run_pk: int, token: str, every_s: float) -> None:
+        self.run_pk, self.token, self.every_s = run_pk, token, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"claim-{run_pk}", daemon=True)
+
+    def __enter__(self) -> ClaimHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        last = time.monotonic()
+        try:
+            while not self._stop.wait(self.every_s):
+                now = time.monotonic()
+                ClearingRun.objects.filter(
+                    pk=self.run_pk, claim_token=self.token, status=RunStatus.RUNNING
+                ).update(claimed_at=F("claimed_at") + timedelta(seconds=now - last))
+                last = now
+        except Exception:  # a missed beat only risks a takeover, which the token makes safe
+            logger.exception("heartbeat of run %s failed", self.run_pk)
+        finally:
+            connection.close()  # this thread's own database connection
 
 
 @dataclass(frozen=True)
@@ -108,7 +148,8 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
             )
         timings["snapshot_s"] = round(time.perf_counter() - started, 4)
         started = time.perf_counter()
-        result = solve(canonical)
+        with ClaimHeartbeat(run.pk, token, every_s=lease().total_seconds() / 3):
+            result = solve(canonical)
         timings["solve_s"] = round(time.perf_counter() - started, 4)
         result_doc = result.to_dict()
         result_sha256 = hashlib.sha256(result.deterministic_bytes()).hexdigest()
@@ -163,4 +204,4 @@ def intervals_due(now: datetime | None = None) -> list[datetime]:
     return [k for k in due if k not in done]
 
 
-__all__ = ["CycleOutcome", "intervals_due", "run_clear_interval"]
+__all__ = ["ClaimHeartbeat", "CycleOutcome", "intervals_due", "run_clear_interval"]
