@@ -10,6 +10,7 @@ from aggregator.audit import audit_record
 from aggregator.engine import solve
 from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.engine.result import DETERMINISTIC_KEYS
+from aggregator.engine.solve import ENGINE_VERSION
 from market.clearing_models import ClearingRun, RunStatus
 
 
@@ -60,6 +61,13 @@ def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> 
         stored = json.loads(run.result_json)
         difference = _first_difference(stored, json.loads(canonical_json_bytes(result.to_dict())))
         difference = difference or "the stored result does not match its recorded sha256"
+        solved_by = (stored.get("stats") or {}).get("engine_version", 1)
+        if solved_by != ENGINE_VERSION:
+            # Not tampering: the clearing rules changed since (docs/engine.md, Determinism).
+            difference = (
+                f"solved by engine version {solved_by}, replayed with {ENGINE_VERSION}; "
+                + difference
+            )
     verdict = ReplayVerdict(run.pk, ok, run.result_sha256, actual, input_ok, difference)
     audit_record(
         code="aggregator.replay.checked",

@@ -27,6 +27,11 @@ from aggregator.engine.result import Result
 from aggregator.engine.settlement import Cleared, settle
 from aggregator.engine.snapshot import Snapshot
 
+# Bumped whenever the same snapshot could clear differently (model, tie-break, solver rule,
+# pricing); recorded in every result's stats so a replay can tell a changed engine from a
+# changed record. 2: inference classes aggregated (ties within a class now go by id).
+ENGINE_VERSION = 2
+
 
 @dataclass(frozen=True)
 class SolveOptions:
@@ -63,6 +68,7 @@ def solve(
 
     lp_options = opts.lp_options or _lp_options(model, opts)
     stats: dict[str, Any] = {
+        "engine_version": ENGINE_VERSION,
         "variables": model.n_col,
         "constraints": model.n_row,
         "nonzeros": int(model.matrix.nnz),
