@@ -65,6 +65,11 @@ def explain(snap: Snapshot) -> dict[str, Any]:
             "constraints": model.n_row,
             "nonzeros": int(model.matrix.nnz),
             "constraints_by_kind": model.row_kind_counts,
+            # Interchangeable inference workloads modelled as classes (classes.py).
+            "inference_classes": len(
+                set(model.classes.of_workload[model.classes.of_workload >= 0].tolist())
+            ),
+            "workloads_in_classes": int((model.classes.of_workload >= 0).sum()),
         },
         "per_workload": workloads,
         "unservable": unservable,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from aggregator.engine import SolveOptions, parse_snapshot, solve
+from aggregator.engine import SolveOptions, explain, parse_snapshot, solve
 from aggregator.engine.feasibility import feasible_triples, index
 from aggregator.engine.model import build
 from tests.engine import reference_lp
@@ -84,6 +84,8 @@ def test_interchangeable_inference_workloads_form_one_class():
     # 5 × 2 serve columns; "solo" (a class of one) stays per triple.
     assert model.n_z == 4 and model.n_y == 10
     assert model.n_x == per_triple.n_x - 20
+    report = explain(snap)["model"]
+    assert report["inference_classes"] == 1 and report["workloads_in_classes"] == 5
 
 
 def test_aggregation_changes_no_price_or_welfare_and_fills_in_id_order():
