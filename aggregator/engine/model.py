@@ -48,9 +48,6 @@ class Model:
     row_kind_counts: dict[str, int]
     mig_x: np.ndarray  # x column of each migration column / row
     mig_row0: int  # migration rows come last, one per migration column
-    x_group: np.ndarray  # per x column: workload * T + interval
-    x_site: np.ndarray  # per x column: site index
-    x_energy_cost: np.ndarray  # per x column: its energy at the area's grid cost (JPY)
     tri_col: np.ndarray  # per feasible triple: its x column, or -1 (aggregated class)
     classes: Classes
     n_s: int
@@ -316,13 +313,6 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         upper_only = np.isfinite(row_hi_all) & ~np.isfinite(np.concatenate(row_lo))
         upper_only[mig0:] = False  # migration rows hold through their m column
         row_hi_all = np.where(upper_only, np.maximum(row_hi_all, pinned_load), row_hi_all)
-    sift_group = np.full(n_col, -1, dtype=np.int64)
-    sift_group[:n_x] = j * n_t + t
-    sift_group[n_x : n_x + n_m] = -2  # a migration column comes with its placement
-    sift_group[z_cols] = n_w * n_t + classes.z_row()
-    sift_score = welfare_cost.copy()
-    sift_score[:n_x] += kwh * grid_cost.ravel()[a_of_x]
-    sift_score[z_cols] += z_kwh * grid_cost.ravel()[a_of_z]
     integer = np.zeros(n_col, dtype=bool)
     integer[:n_x] = (unit > 1) & ~pinned
     return Model(
@@ -351,9 +341,6 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         row_kind_counts=counts,
         mig_x=mk,
         mig_row0=mig0,
-        x_group=j * n_t + t,
-        x_site=s,
-        x_energy_cost=kwh * grid_cost.ravel()[a_of_x],
         tri_col=tri_col,
         classes=classes,
         n_s=n_s,
