@@ -50,8 +50,7 @@ class Solution:
     solve_s: float
     mip_gap: float | None
     solver: str
-    highs: highspy.Highs | None = None
-    session: Any = None  # the DirectLp / SiftingLp that produced it (fix-and-price reuses it)
+    session: Any = None  # the DirectLp that produced it (fix-and-price re-solves on it)
 
 
 def new_highs(options: dict) -> highspy.Highs:
@@ -83,7 +82,7 @@ def pass_model(h: highspy.Highs, model: Model, integer: bool) -> None:
     h.passModel(lp)
 
 
-STATUS = {
+_STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
     highspy.HighsModelStatus.kInfeasible: "infeasible",
     highspy.HighsModelStatus.kUnbounded: "unbounded",
@@ -111,7 +110,7 @@ def solve(
 
 
 def collect(h: highspy.Highs, model: Model, *, integer: bool, solve_s: float) -> Solution:
-    status = STATUS.get(h.getModelStatus(), str(h.getModelStatus()))
+    status = _STATUS.get(h.getModelStatus(), str(h.getModelStatus()))
     sol = h.getSolution()
     info = h.getInfo()
     gap = None
@@ -128,7 +127,6 @@ def collect(h: highspy.Highs, model: Model, *, integer: bool, solve_s: float) ->
         solve_s=solve_s,
         mip_gap=gap,
         solver=_describe(h, mip),
-        highs=h,
     )
 
 
@@ -159,14 +157,3 @@ class DirectLp:
         sol = collect(self.h, self.model, integer=False, solve_s=time.perf_counter() - started)
         sol.session = self
         return sol
-
-
-def fix_and_price(
-    model: Model, values: np.ndarray, options: dict | None = None
-) -> tuple[Solution, Model]:
-    """Fix the integer columns at their MIP values and re-solve the LP for prices."""
-    lo, hi = model.col_lo.copy(), model.col_hi.copy()
-    fixed = np.round(values[model.integer])
-    lo[model.integer] = hi[model.integer] = fixed
-    relaxed = Model(**{**model.__dict__, "col_lo": lo, "col_hi": hi})
-    return solve(relaxed, integer=False, options=options), relaxed
