@@ -38,6 +38,10 @@ class Classes:
     n_t: int
 
     @property
+    def n_classes(self) -> int:
+        return int(self.of_workload.max(initial=-1)) + 1
+
+    @property
     def n_z(self) -> int:
         return len(self.z_c)
 

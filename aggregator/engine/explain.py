@@ -66,9 +66,7 @@ def explain(snap: Snapshot) -> dict[str, Any]:
             "nonzeros": int(model.matrix.nnz),
             "constraints_by_kind": model.row_kind_counts,
             # Interchangeable inference workloads modelled as classes (classes.py).
-            "inference_classes": len(
-                set(model.classes.of_workload[model.classes.of_workload >= 0].tolist())
-            ),
+            "inference_classes": model.classes.n_classes,
             "workloads_in_classes": int((model.classes.of_workload >= 0).sum()),
         },
         "per_workload": workloads,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from aggregator.engine.snapshot import Snapshot
 # pricing); recorded in every result's stats so a replay can tell a changed engine from a
 # changed record. 2: inference classes aggregated (ties within a class now go by id).
 ENGINE_VERSION = 2
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,19 @@ def solve(
         "build_s": round(build_s, 4),
         "mip_gap": None,
     }
+    # A national clearing solves for minutes: say what is being solved, and how.
+    logger.info(
+        "clearing %s: %d triples, %d inference classes -> %d columns, %d rows, %d integer; "
+        "built in %.2f s; solving with %s",
+        snap.run_id,
+        len(tri),
+        model.classes.n_classes,
+        model.n_col,
+        model.n_row,
+        stats["integer_variables"],
+        build_s,
+        lp_options,
+    )
     if model.integer.any():
         outcome = solve_mip(
             model,
@@ -103,6 +120,7 @@ def solve(
         )
     stats["solver"] = solver
     stats["solve_s"] = round(solve_s, 4)
+    logger.info("clearing %s: %s in %.2f s (%s)", snap.run_id, status, solve_s, solver)
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
         return _empty_result(snap, idx, status, stats, opts)
     values = priced.values
