@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ import numpy as np
 
 from aggregator.engine import highs_solver
 from aggregator.engine.model import Model
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,6 +44,7 @@ class _FixedLp:
     def solve(self, fixed: np.ndarray) -> tuple[highs_solver.Solution, Model]:
         self.session.fix(self.cols, fixed)
         sol = self.session.solve()
+        logger.info("fixed re-solve: %s in %.2f s", sol.status, sol.solve_s)
         lo, hi = self.model.col_lo.copy(), self.model.col_hi.copy()
         lo[self.cols] = hi[self.cols] = fixed
         return sol, Model(**{**self.model.__dict__, "col_lo": lo, "col_hi": hi})
@@ -100,6 +104,7 @@ def solve_mip(
 ) -> MipOutcome:
     started = time.perf_counter()
     relaxation = highs_solver.DirectLp(model, lp_options).solve()
+    logger.info("relaxation: %s in %.2f s", relaxation.status, relaxation.solve_s)
     if relaxation.status != "optimal":
         return MipOutcome(
             relaxation.status,
