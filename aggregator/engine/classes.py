@@ -8,7 +8,7 @@ per workload (its value, bounded by its demand) and one *placement* column per s
 cost, in the site's capacity, energy and cap rows), tied by a class balance row
 Σ placements = Σ served. Any flow between the two sides of a class is feasible, so this
 is the same LP — the optimum, welfare and prices are unchanged — with far fewer columns
-(national L: 709 k inference triples → ~180 k columns).
+(national L: 709 k inference triples → ~150 k columns).
 
 The per-workload allocation is recovered deterministically by `disaggregate`: within a
 class-interval, workloads in id order fill sites in id order (north-west corner).
