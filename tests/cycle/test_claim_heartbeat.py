@@ -36,8 +36,9 @@ def test_the_claim_moves_on_by_the_time_spent_solving(reference_data):
     elapsed = time.monotonic() - started
     run.refresh_from_db()
     moved = (run.claimed_at - CLAIMED).total_seconds()
-    # Beats every 0.05 s add the wall time between them: all of it but the last interval.
-    assert elapsed - 0.15 <= moved <= elapsed + 1e-3
+    # Beats every 0.05 s add the wall time between them: never more than was spent, and
+    # most of it (half leaves room for a slow, busy machine's thread scheduling).
+    assert 0.4 / 2 <= moved <= elapsed + 1e-3
 
 
 def test_a_claim_taken_over_by_another_worker_is_left_alone(reference_data):
