@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import write_section  # noqa: E402
+from _report import publish, scratch_database  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings_test")
 
@@ -36,8 +36,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from aggregator.celery import app as celery_app  # noqa: E402
@@ -201,25 +199,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50, help="outage events to time")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
-    vendor = connection.vendor
-    if vendor != "postgresql":
-        print(f"warning: running on {vendor}; the targets are for PostgreSQL (set DATABASE_URL)")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with scratch_database() as database:
         results = {**bench_push(), **bench_outage(args.events)}
-        version = ""
-        if vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SHOW server_version")
-                version = " " + cursor.fetchone()[0].split()[0]
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-    text = report(results, f"{vendor}{version}")
-    print(text)
-    if args.write:
-        write_section(SECTION, text)
-        print("written to docs/benchmarks.md")
+    publish(SECTION, report(results, database), args.write)
 
 
 if __name__ == "__main__":
