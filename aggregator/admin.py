@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from aggregator.admin_readonly import ReadOnlyAdmin
 from aggregator.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = [
         "seq",
         "created_at",
@@ -18,12 +19,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     list_filter = ["code"]
     search_fields = ["code", "object_id", "actor_label"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

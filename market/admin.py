@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from aggregator.admin_readonly import ReadOnlyAdmin
 from market.choices import CLEARED_STATUSES
 from market.models import (
     CapacityOffer,
@@ -43,7 +44,7 @@ class CarbonFactorAdmin(admin.ModelAdmin):
     list_display = ["area", "year", "g_per_kwh", "renewable_pct", "source"]
 
 
-class _ClearedBidAdmin(admin.ModelAdmin):
+class _ClearedBidAdmin(ReadOnlyAdmin):
     """Read-only, and only bids whose outcome is known; sealed bids do not exist here."""
 
     list_display = ["id", "organisation", "status", "start", "end", "revision"]
@@ -51,15 +52,6 @@ class _ClearedBidAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status__in=CLEARED_STATUSES)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 admin.site.register(CapacityOffer, _ClearedBidAdmin)

@@ -5,6 +5,7 @@ Ledger rows and meter readings are append-only; the admin shows them and changes
 
 from django.contrib import admin
 
+from aggregator.admin_readonly import ReadOnlyAdmin
 from settlement.ledger_models import Account, IntervalSettlement, JournalEntry, Posting
 from settlement.models import MeterReading, SettlementParameters
 
@@ -18,17 +19,6 @@ class SettlementParametersAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return not SettlementParameters.objects.exists()
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
