@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _engine_scenarios import AREAS  # noqa: E402
 from _report import publish, scratch_database  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings_test")
@@ -42,17 +43,6 @@ from operators.choices import MEMBER_ROLE_SCOPES, MemberRole  # noqa: E402
 from operators.models import GridArea  # noqa: E402
 
 SECTION = "## Market (bench/bids.py)"
-AREAS = [
-    "hokkaido",
-    "tohoku",
-    "tokyo",
-    "chubu",
-    "hokuriku",
-    "kansai",
-    "chugoku",
-    "shikoku",
-    "kyushu",
-]
 ZONES = {
     "sapporo": 3,
     "sendai": 9,
@@ -78,7 +68,7 @@ def _setup(sites: int) -> tuple[APIClient, list[str]]:
     for i in range(sites):
         code = f"bench-{i:03d}"
         services.site_register(
-            actor=actor, code=code, name=code, area=AREAS[i % 9], prefecture="tokyo",
+            actor=actor, code=code, name=code, area=AREAS[i % len(AREAS)], prefecture="tokyo",
             accelerator="h100", capacity_cu=1024, kw_per_cu="1.0", pue="1.2",
             residency_tags=["jp"], latency_ms=ZONES,
         )  # fmt: skip
