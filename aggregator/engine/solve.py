@@ -31,7 +31,9 @@ from aggregator.engine.snapshot import Snapshot
 # Bumped whenever the same snapshot could clear differently (model, tie-break, solver rule,
 # pricing); recorded in every result's stats so a replay can tell a changed engine from a
 # changed record. 2: inference classes aggregated (ties within a class now go by id).
-ENGINE_VERSION = 2
+# 3: an interior point that postsolve cannot confirm is crossed over to a vertex (it used to
+# end the clearing "unknown" with nothing allocated).
+ENGINE_VERSION = 3
 
 
 logger = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from aggregator.engine.solve import ENGINE_VERSION
 from market import calendar
 from market.clearing_models import ClearingRun, RunStatus
 
@@ -54,15 +55,15 @@ def test_replay_all_proves_identical_and_flags_tampering(market):
 def test_replay_names_an_engine_change(market):
     call_command("run_market", intervals=1, start=calendar.iso_z(market.k(0)), stdout=io.StringIO())
     run = ClearingRun.objects.get()
-    assert '"engine_version":2' in run.result_json
+    assert f'"engine_version":{ENGINE_VERSION}' in run.result_json
     # A run cleared by the engine before versions were recorded, with another result.
-    doc = run.result_json.replace('"engine_version":2,', "", 1)
+    doc = run.result_json.replace(f'"engine_version":{ENGINE_VERSION},', "", 1)
     doc = doc.replace('"cu":32.0', '"cu":31.0', 1)
     ClearingRun.objects.filter(pk=run.pk).update(result_json=doc, result_sha256="e" * 64)
     out = io.StringIO()
     with pytest.raises(CommandError, match="did not replay identically"):
         call_command("replay_clearing", run.pk, stdout=out)
-    assert "solved by engine version 1, replayed with 2" in out.getvalue()
+    assert f"solved by engine version 1, replayed with {ENGINE_VERSION}" in out.getvalue()
 
 
 def test_run_market_refuses_bad_arguments(market):

@@ -255,3 +255,21 @@ def test_large_lp_path_reaches_the_readme_lp_optimum():
     whole = solve(doc, per_triple)
     assert whole.stats["variables"] > result.stats["variables"]
     assert whole.welfare_jpy == pytest.approx(17_144_773.28, abs=0.05)
+
+
+def test_interior_point_that_postsolve_cannot_confirm_falls_back_to_crossover():
+    # Bench S forced onto the interior-point path: HiGHS 1.16 postsolves the interior point
+    # into dual infeasibilities and calls it "unknown" (scenarios/SOURCE.md). The clearing
+    # must not come back empty: crossover gives the vertex, the same certified optimum.
+    doc = scenario("bench-s")
+    forced = solve(doc, SolveOptions(baselines=False, ipm_from_columns=0))
+    assert forced.status == "optimal"
+    assert forced.stats["solver"].endswith("(ipm + crossover, 1 thread)"), (
+        "the fallback was not needed here; keep a market that needs it"
+    )
+    assert forced.welfare_jpy == pytest.approx(5_001_943.40, abs=0.05)
+    assert forced.stats["dual_bound_gap"] < 1e-7
+    assert forced.allocations
+    default = solve(doc, SolveOptions(baselines=False))
+    assert "simplex" in default.stats["solver"]
+    assert default.welfare_jpy == pytest.approx(forced.welfare_jpy, abs=0.01)
