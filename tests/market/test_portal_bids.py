@@ -26,6 +26,20 @@ def _start_local() -> str:
     return calendar.to_jst(open_start()).strftime("%Y-%m-%dT%H:%M")
 
 
+def _submit_offer(client: Client) -> CapacityOffer:
+    """A two-interval 8 CU offer at 100 JPY/CU-h, entered through the portal form."""
+    form = {
+        "start": _start_local(),
+        "intervals": "2",
+        "site": "alpha-tky-1",
+        "cu": "8",
+        "price": "100",
+    }
+    response = client.post("/market/bids/new/capacity/", form)
+    assert response.status_code == 302
+    return CapacityOffer.objects.get()
+
+
 def test_capacity_offer_through_the_form(alice, alpha_site):
     client = _client(alice)
     assert "alpha-tky-1" in client.get("/market/bids/new/capacity/").content.decode()
@@ -79,17 +93,7 @@ def test_form_refuses_an_interval_behind_gate_closure(alice, alpha_site):
 
 def test_cancel_before_gate_closure(alice, alpha_site):
     client = _client(alice)
-    client.post(
-        "/market/bids/new/capacity/",
-        {
-            "start": _start_local(),
-            "intervals": "2",
-            "site": "alpha-tky-1",
-            "cu": "8",
-            "price": "100",
-        },
-    )
-    offer = CapacityOffer.objects.get()
+    offer = _submit_offer(client)
     assert "Cancel this bid" in client.get(f"/market/bids/capacity/{offer.pk}/").content.decode()
     client.post(f"/market/bids/capacity/{offer.pk}/cancel/")
     offer.refresh_from_db()
@@ -130,34 +134,14 @@ def test_csv_upload_refuses_a_malformed_file(alice, alpha_site):
 
 def test_bid_list_filters(alice, alpha_site):
     client = _client(alice)
-    client.post(
-        "/market/bids/new/capacity/",
-        {
-            "start": _start_local(),
-            "intervals": "2",
-            "site": "alpha-tky-1",
-            "cu": "8",
-            "price": "100",
-        },
-    )
-    offer = CapacityOffer.objects.get()
+    offer = _submit_offer(client)
     assert offer.public_id in client.get("/market/bids/?status=submitted").content.decode()
     assert offer.public_id not in client.get("/market/bids/?status=cancelled").content.decode()
 
 
 def test_amend_through_the_form_keeps_the_earlier_revision(alice, alpha_site):
     client = _client(alice)
-    client.post(
-        "/market/bids/new/capacity/",
-        {
-            "start": _start_local(),
-            "intervals": "2",
-            "site": "alpha-tky-1",
-            "cu": "8",
-            "price": "100",
-        },
-    )
-    offer = CapacityOffer.objects.get()
+    offer = _submit_offer(client)
     page = client.get(f"/market/bids/capacity/{offer.pk}/amend/").content.decode()
     assert "Amend bid" in page and "100.0000\n100.0000" in page  # the current revision
     form = {
@@ -181,15 +165,5 @@ def test_amend_through_the_form_keeps_the_earlier_revision(alice, alpha_site):
 
 def test_amend_of_another_organisations_bid_is_not_found(alice, alpha_site, charlie):
     client = _client(alice)
-    client.post(
-        "/market/bids/new/capacity/",
-        {
-            "start": _start_local(),
-            "intervals": "2",
-            "site": "alpha-tky-1",
-            "cu": "8",
-            "price": "100",
-        },
-    )
-    offer = CapacityOffer.objects.get()
+    offer = _submit_offer(client)
     assert _client(charlie).get(f"/market/bids/capacity/{offer.pk}/amend/").status_code == 404
