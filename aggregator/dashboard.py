@@ -114,9 +114,26 @@ def dashboard_context(*, actor: Actor, now: datetime) -> dict[str, Any]:
         ],
         "allocations": allocations,
         "orders": orders,
-        "advisory": [
-            {**row, "interval_start": calendar.parse_iso(row["interval_start"])}
-            for row in (advisory or {}).get("own_schedule", [])[:24]
-        ],
+        "advisory": _advisory_rows(advisory)[:24],
         "advisory_run": (advisory or {}).get("run"),
     }
+
+
+def _advisory_rows(advisory: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One's own indicative quantities (workloads, sites, energy offers), by interval."""
+    if advisory is None:
+        return []
+    rows = [
+        {"at": w["interval_start"], "bid": w["workload"], "where": w["site"], "qty": w["cu"],
+         "unit": "CU"}
+        for w in advisory["workloads"]
+    ] + [
+        {"at": s["interval_start"], "bid": "", "where": s["site"], "qty": s["cu"], "unit": "CU"}
+        for s in advisory["sites"]
+    ] + [
+        {"at": e["interval_start"], "bid": e["offer"], "where": "", "qty": e["kwh"],
+         "unit": "kWh"}
+        for e in advisory["energy_offers"]
+    ]  # fmt: skip
+    rows.sort(key=lambda r: (r["at"], r["bid"], r["where"]))
+    return [{**r, "interval_start": calendar.parse_iso(r["at"])} for r in rows]

@@ -27,22 +27,33 @@ class ReplayVerdict:
         return self.__dict__.copy()
 
 
-def _first_difference(stored: dict, replayed: dict) -> str:
+def _first_difference(stored: dict, replayed: dict, firm_intervals: int) -> str:
+    """Where the results first differ. Rows of advisory intervals are named, not shown: their
+    values derive from bids that are still sealed (docs/market.md, publication rule)."""
     for key in DETERMINISTIC_KEYS:
         a, b = stored.get(key), replayed.get(key)
         if a == b:
             continue
-        if isinstance(a, list) and isinstance(b, list):
-            for i, (x, y) in enumerate(zip(a, b, strict=False)):
-                if x != y:
-                    return f"{key}[{i}]: stored {json.dumps(x)} ≠ replayed {json.dumps(y)}"
-            return f"{key}: stored has {len(a)} rows, replay {len(b)}"
-        if isinstance(a, dict) and isinstance(b, dict):
-            for sub in sorted(set(a) | set(b)):
-                if a.get(sub) != b.get(sub):
-                    return _first_difference({sub: a.get(sub)}, {sub: b.get(sub)}) or f"{key}.{sub}"
-        return f"{key} differs"
+        if isinstance(a, dict) and isinstance(b, dict):  # prices: {"compute": [...], ...}
+            sub = next(k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+            return _rows_difference(f"{key}.{sub}", a.get(sub), b.get(sub), firm_intervals)
+        return _rows_difference(key, a, b, firm_intervals)
     return ""
+
+
+def _rows_difference(label: str, a, b, firm_intervals: int) -> str:
+    if not (isinstance(a, list) and isinstance(b, list)):
+        return f"{label} differs"
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            if _advisory(x, firm_intervals) or _advisory(y, firm_intervals):
+                return f"{label}[{i}] differs (an advisory interval: values withheld)"
+            return f"{label}[{i}]: stored {json.dumps(x)} ≠ replayed {json.dumps(y)}"
+    return f"{label}: stored has {len(a)} rows, replay {len(b)}"
+
+
+def _advisory(row, firm_intervals: int) -> bool:
+    return not isinstance(row, dict) or row.get("interval", 0) >= firm_intervals
 
 
 def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> ReplayVerdict:
@@ -59,7 +70,9 @@ def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> 
         difference = "the stored snapshot does not match its recorded sha256"
     elif not ok:
         stored = json.loads(run.result_json)
-        difference = _first_difference(stored, json.loads(canonical_json_bytes(result.to_dict())))
+        firm = int(json.loads(snapshot).get("firm_intervals", 1))
+        replayed = json.loads(canonical_json_bytes(result.to_dict()))
+        difference = _first_difference(stored, replayed, firm)
         difference = difference or "the stored result does not match its recorded sha256"
         solved_by = (stored.get("stats") or {}).get("engine_version", 1)
         if solved_by != ENGINE_VERSION:

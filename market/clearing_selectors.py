@@ -20,7 +20,7 @@ from market.clearing_models import (
     RunStatus,
 )
 from market.dispatch_models import DispatchOrder, OrderDelivery
-from market.models import WorkloadBid
+from market.models import EnergyOffer, WorkloadBid
 from operators.actors import Actor
 from operators.models import Site
 
@@ -113,7 +113,15 @@ def public_results(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
 
 
 def latest_advisory(*, actor: Actor) -> dict[str, Any] | None:
-    """Indicative prices and one's own advisory schedule from the newest completed run."""
+    """One's own advisory schedule from the newest completed run — and nothing else.
+
+    Publication rule (docs/market.md, "What is published before an interval clears"): the
+    advisory intervals of a run are still sealed, and wherever an uncleared bid is marginal
+    its sealed price *is* the LP's price there. So no price and no other organisation's
+    quantity of an advisory interval is published, to anyone; each participant sees only
+    its own bids' indicative quantities: its workloads' placements, the CU sold at its
+    sites, the kWh taken from its energy offers.
+    """
     run = ClearingRun.objects.filter(status=RunStatus.COMPLETED).order_by("-interval_start").first()
     if run is None:
         return None
@@ -122,47 +130,54 @@ def latest_advisory(*, actor: Actor) -> dict[str, Any] | None:
     starts = snapshot["intervals"]
     firm = int(snapshot.get("firm_intervals", 1))
     own = _own_public_ids(actor, snapshot)
+    site_cu: dict[tuple[str, int], float] = defaultdict(float)
+    workloads = []
+    for a in result["allocations"]:
+        if a["interval"] < firm:
+            continue
+        if a["site"] in own:
+            site_cu[(a["site"], a["interval"])] += a["cu"]
+        if a["workload"] in own:
+            workloads.append(
+                {
+                    "workload": a["workload"],
+                    "site": a["site"],
+                    "interval_start": starts[a["interval"]],
+                    "cu": a["cu"],
+                }
+            )
     return {
         "run": run.pk,
         "firm_interval_start": run.interval_start,
-        "indicative_energy_prices": [
-            {
-                "area": p["area"],
-                "interval_start": starts[p["interval"]],
-                "jpy_per_kwh": p["jpy_per_kwh"],
-            }
-            for p in result["prices"]["energy"]
-            if p["interval"] >= firm
+        "workloads": workloads,
+        "sites": [
+            {"site": site, "interval_start": starts[t], "cu": round(cu, 6)}
+            for (site, t), cu in sorted(site_cu.items())
         ],
-        "indicative_compute_prices": [
-            {
-                "site": p["site"],
-                "interval_start": starts[p["interval"]],
-                "jpy_per_cu_h": p["jpy_per_cu_h"],
-            }
-            for p in result["prices"]["compute"]
-            if p["interval"] >= firm
-        ],
-        "own_schedule": [
-            {
-                "workload": a["workload"],
-                "site": a["site"],
-                "interval_start": starts[a["interval"]],
-                "cu": a["cu"],
-            }
-            for a in result["allocations"]
-            if a["interval"] >= firm and (a["workload"] in own or a["site"] in own)
+        "energy_offers": [
+            {"offer": e["offer"], "interval_start": starts[e["interval"]], "kwh": e["kwh"]}
+            for e in result["energy"]
+            if e["interval"] >= firm and e["offer"] in own
         ],
     }
 
 
 def _own_public_ids(actor: Actor, snapshot: dict) -> set[str]:
+    """Public ids of the actor's workloads and energy offers in the snapshot, and its sites."""
+    org = actor.organisation
     workload_pks = [int(w["id"].split("-")[1]) for w in snapshot["workloads"]]
+    offer_pks = [int(e["id"].split("-")[1]) for e in snapshot.get("energy_offers", [])]
     own = {
         f"wl-{pk}"
-        for pk in WorkloadBid.objects.filter(
-            pk__in=workload_pks, organisation=actor.organisation
-        ).values_list("pk", flat=True)
+        for pk in WorkloadBid.objects.filter(pk__in=workload_pks, organisation=org).values_list(
+            "pk", flat=True
+        )
     }
-    own |= set(Site.objects.filter(organisation=actor.organisation).values_list("code", flat=True))
+    own |= {
+        f"en-{pk}"
+        for pk in EnergyOffer.objects.filter(pk__in=offer_pks, organisation=org).values_list(
+            "pk", flat=True
+        )
+    }
+    own |= set(Site.objects.filter(organisation=org).values_list("code", flat=True))
     return own

@@ -43,6 +43,35 @@ class PublicResultSerializer(serializers.Serializer):
     kwh_from_grid = serializers.DecimalField(max_digits=14, decimal_places=3)
 
 
+class AdvisoryWorkloadSerializer(serializers.Serializer):
+    workload = serializers.CharField()
+    site = serializers.CharField()
+    interval_start = serializers.DateTimeField()
+    cu = serializers.FloatField()
+
+
+class AdvisorySiteSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    interval_start = serializers.DateTimeField()
+    cu = serializers.FloatField(help_text="CU indicatively sold at your site (all buyers).")
+
+
+class AdvisoryEnergySerializer(serializers.Serializer):
+    offer = serializers.CharField()
+    interval_start = serializers.DateTimeField()
+    kwh = serializers.FloatField()
+
+
+class AdvisorySerializer(serializers.Serializer):
+    """Your own indicative quantities in the advisory intervals: no prices, nobody else's."""
+
+    run = serializers.IntegerField()
+    firm_interval_start = serializers.DateTimeField()
+    workloads = AdvisoryWorkloadSerializer(many=True)
+    sites = AdvisorySiteSerializer(many=True)
+    energy_offers = AdvisoryEnergySerializer(many=True)
+
+
 class AllocationSerializer(serializers.ModelSerializer):
     workload = serializers.SerializerMethodField()
     owner = serializers.CharField(source="workload.organisation.slug")

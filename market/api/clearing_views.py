@@ -102,14 +102,15 @@ class ResultsView(APIView):
 
 
 class AdvisoryView(APIView):
-    """Indicative prices and your advisory schedule from the newest run (a signal)."""
+    """Your own advisory schedule from the newest run. Advisory intervals are still sealed:
+    no prices and nothing of anyone else's bids (docs/market.md)."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=cs.AdvisorySerializer)
     def get(self, request):
         data = clearing_selectors.latest_advisory(actor=request_actor(request))
         if data is None:
             raise NotFound(_("Nothing has been cleared yet."))
-        return Response(data)
+        return Response(cs.AdvisorySerializer(data).data)
 
 
 class AllocationFilter(IntervalFilter):

@@ -80,7 +80,7 @@ class OrganisationViewSet(
 
     @extend_schema(responses=s.OrganisationSerializer)
     @action(detail=False, methods=["get"])
-    def me(self, request):
+    def me(self, request, format=None):  # DefaultRouter adds ".json" routes
         """The organisation you act for."""
         return Response(s.OrganisationSerializer(self.actor.organisation).data)
 

@@ -218,3 +218,26 @@ def test_replay_detects_a_tampered_result(market, run):
     verdict = replay_run(run)
     assert not verdict.ok and verdict.first_difference
     assert timezone.now()  # the verdict is audited even when it fails
+
+
+def test_replay_names_but_does_not_show_a_differing_advisory_row(market, run):
+    """Advisory rows come from sealed bids: a replay verdict (shown to regulators and kept
+    in the audit chain) says where they differ, never what they hold."""
+    import json
+
+    from aggregator.replay import replay_run
+
+    result = json.loads(run.result_json)
+    firm = json.loads(run.snapshot_json)["firm_intervals"]
+    row = next(p for p in result["prices"]["compute"] if p["interval"] >= firm)
+    row["jpy_per_cu_h"] = 987.6543
+    ClearingRun.objects.filter(pk=run.pk).update(
+        result_json=json.dumps(result), result_sha256="0" * 64
+    )
+    run.refresh_from_db()
+    verdict = replay_run(run)
+    assert not verdict.ok
+    assert "prices.compute[" in verdict.first_difference
+    assert "values withheld" in verdict.first_difference
+    assert "987.6543" not in json.dumps(verdict.as_dict())
+    assert "987.6543" not in json.dumps(AuditEvent.objects.order_by("-seq").first().payload)
