@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from market.calendar import INTERVAL
-from market.choices import BidStatus, BidType, SignalKind, WorkloadKind
+from market.choices import LIVE_STATUSES, BidStatus, BidType, SignalKind, WorkloadKind
 from operators.choices import Accelerator
 
 
@@ -76,8 +76,31 @@ class Bid(models.Model):
         abstract = True
         ordering = ["id"]
 
-    def is_frozen(self, now: datetime | None = None) -> bool:
-        return (now or timezone.now()) >= self.gate_closure
+    def frozen_reason(
+        self, now: datetime | None = None, *, cleared_through: datetime | None = None
+    ) -> str:
+        """Why the bid can no longer change, or "" while it can (docs/market.md, Frozen).
+
+        `cleared_through` is the latest interval a clearing run has started for: the market
+        never clears an interval twice, so a bid whose first interval lies at or before it
+        is frozen even while the wall clock is still before its gate closure (a simulated
+        clock, or clearing triggered by hand).
+        """
+        if self.status == BidStatus.CANCELLED:
+            return "cancelled"
+        if self.status not in LIVE_STATUSES:
+            return "outcome"
+        if (now or timezone.now()) >= self.gate_closure:
+            return "gate"
+        if cleared_through is not None and self.start <= cleared_through:
+            return "cleared"
+        return ""
+
+    def is_frozen(
+        self, now: datetime | None = None, *, cleared_through: datetime | None = None
+    ) -> bool:
+        """True exactly when amend and cancel would be refused."""
+        return bool(self.frozen_reason(now, cleared_through=cleared_through))
 
     @property
     def public_id(self) -> str:

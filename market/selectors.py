@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 
 from market import calendar
 from market.choices import BidType, SignalKind
@@ -19,6 +19,7 @@ from market.models import (
     BidRevision,
     CapacityOffer,
     CarbonFactor,
+    ClearingRun,
     EnergyOffer,
     Signal,
     WorkloadBid,
@@ -167,6 +168,11 @@ def interconnectors() -> tuple[dict[str, Any], ...]:
             item[key.lower()] = int(row[key]) if row[key].strip() else None
         out.append(item)
     return tuple(out)
+
+
+def cleared_through() -> datetime | None:
+    """The latest interval a clearing run has started for (its snapshot is then frozen)."""
+    return ClearingRun.objects.aggregate(latest=Max("interval_start"))["latest"]
 
 
 def served_cu_intervals_before(start: datetime) -> dict[int, Decimal]:

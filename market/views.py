@@ -61,5 +61,10 @@ def bid_detail(request, bid_type: str, pk: int):
     return render(
         request,
         "market/bid_detail.html",
-        {"bid": bid, "bid_type": bid_type, "revisions": revisions, "frozen": bid.is_frozen()},
+        {
+            "bid": bid,
+            "bid_type": bid_type,
+            "revisions": revisions,
+            "frozen": bid.frozen_reason(cleared_through=selectors.cleared_through()),
+        },
     )

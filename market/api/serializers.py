@@ -7,6 +7,7 @@ from rest_framework import serializers
 from market import calendar
 from market.choices import BidStatus, SignalKind
 from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
+from market.selectors import cleared_through
 
 
 class _BidOut(serializers.ModelSerializer):
@@ -20,7 +21,11 @@ class _BidOut(serializers.ModelSerializer):
               "cancelled_at")  # fmt: skip
 
     def get_is_frozen(self, bid) -> bool:
-        return bid.is_frozen()
+        """Whether amend and cancel would be refused now (outcome known, gate closed, or
+        the clearing already past its first interval)."""
+        if "cleared_through" not in self.context:  # once per response, not once per bid
+            self.context["cleared_through"] = cleared_through()
+        return bid.is_frozen(cleared_through=self.context["cleared_through"])
 
     def get_start_jst(self, bid) -> str:
         return calendar.to_jst(bid.start).isoformat()

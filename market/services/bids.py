@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from aggregator.audit import audit_record
 from aggregator.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
-from market.choices import LIVE_STATUSES, BidStatus, BidType
+from market.choices import BidStatus, BidType
 from market.models import BID_MODELS, Bid, BidRevision
+from market.selectors import cleared_through
 from market.validation import BidContext, clean_bid
 from operators.actors import Actor
 from operators.choices import OrganisationRole
@@ -167,11 +168,24 @@ def _locked_own(actor: Actor, bid: Bid) -> Bid:
 
 
 def _check_changeable(bid: Bid, now: datetime, verb: str) -> None:
-    if bid.status == BidStatus.CANCELLED:
+    """Refuse exactly where `Bid.is_frozen` says so, with the reason."""
+    reason = bid.frozen_reason(now, cleared_through=cleared_through())
+    if reason == "cancelled":
         raise Conflict(_("This bid was cancelled; it cannot be %(verb)s.") % {"verb": verb})
-    if bid.status not in LIVE_STATUSES:
-        raise Conflict(_("This bid has been cleared; it cannot be %(verb)s.") % {"verb": verb})
-    if bid.is_frozen(now):
+    if reason == "outcome":
+        raise Conflict(
+            _("This bid has been cleared (outcome: %(status)s); it cannot be %(verb)s.")
+            % {"status": bid.get_status_display(), "verb": verb}
+        )
+    if reason == "cleared":
+        raise Conflict(
+            _(
+                "The clearing of this bid's first interval (%(start)s JST) has already run; "
+                "the bid is frozen and cannot be %(verb)s."
+            )
+            % {"start": f"{calendar.to_jst(bid.start):%Y-%m-%d %H:%M}", "verb": verb}
+        )
+    if reason == "gate":
         raise Conflict(
             _(
                 "Gate closure for this bid's first interval passed at %(gc)s JST; "

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from market.models import MarketParameters
+from market.selectors import cleared_through
 from operators.models import DemandZone, GridArea, Site
 
 
@@ -31,6 +32,8 @@ class BidContext:
     sites: dict[str, SiteInfo] = field(default_factory=dict)
     areas: frozenset[str] = frozenset()
     zones: frozenset[str] = frozenset()
+    # The latest interval a clearing run has started for; no bid may reach back to it.
+    cleared_through: datetime | None = None
 
     @classmethod
     def load(cls, *, organisation_id: int, now: datetime) -> BidContext:
@@ -54,4 +57,5 @@ class BidContext:
             sites=sites,
             areas=frozenset(GridArea.objects.values_list("code", flat=True)),
             zones=frozenset(DemandZone.objects.values_list("code", flat=True)),
+            cleared_through=cleared_through(),
         )

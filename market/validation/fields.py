@@ -187,6 +187,25 @@ def interval_window(c: Checker, data: dict, ctx: BidContext) -> tuple[datetime, 
                 },
             )
             start = None
+        elif ctx.cleared_through is not None and start <= ctx.cleared_through:
+            opens = max(
+                calendar.first_open_interval(ctx.now, lead),
+                ctx.cleared_through + calendar.INTERVAL,
+            )
+            c.err(
+                "start",
+                _(
+                    "The market has already cleared up to the interval starting %(cleared)s "
+                    "JST, so the interval starting %(start)s JST can no longer be bid for; "
+                    "the earliest open interval starts %(open)s JST."
+                )
+                % {
+                    "cleared": f"{calendar.to_jst(ctx.cleared_through):%Y-%m-%d %H:%M}",
+                    "start": f"{calendar.to_jst(start):%Y-%m-%d %H:%M}",
+                    "open": f"{calendar.to_jst(opens):%Y-%m-%d %H:%M}",
+                },
+            )
+            start = None
         elif start > ctx.now + timedelta(days=ctx.params.max_days_ahead):
             c.err(
                 "start",
