@@ -16,6 +16,8 @@ from aggregator.engine.snapshot import Snapshot
 def solve_with_pulp(snap: Snapshot, time_limit_s: float) -> dict:
     started = time.perf_counter()
     idx = index(snap)
+    # The bench markets have one capacity offer per site: its price sits on x (x_price).
+    assert not idx.multi.any(), "the PuLP comparison models one capacity offer per site"
     tri = feasible_triples(snap, idx)
     h = snap.hours
     grid_cost, offer_cost = energy_unit_cost(snap)
@@ -26,7 +28,7 @@ def solve_with_pulp(snap: Snapshot, time_limit_s: float) -> dict:
         j, s, t = int(tri.j[k]), int(tri.s[k]), int(tri.t[k])
         var = pulp.LpVariable(f"x_{j}_{s}_{t}", lowBound=0, upBound=float(tri.ub[k]))
         x[(j, s, t)] = var
-        objective.append((idx.limit[j, t] - idx.offer_price[s, t]) * h * var)
+        objective.append((idx.limit[j, t] - idx.x_price[s, t]) * h * var)
     by_site, by_work_t, by_work, by_area = (defaultdict(list) for _ in range(4))
     for (j, s, t), var in x.items():
         by_site[(s, t)].append(var)

@@ -16,6 +16,8 @@ Public API (what the Django side calls)::
         (.snapshot: the one-interval snapshot solved, .result, .changes: amended orders)
 
 `SnapshotError` (a ValueError) names the bad field; the CLI maps it to exit status 2.
+`PublishError` (a RuntimeError): the solution could not be published exactly feasible — the
+run fails; nothing is dispatched.
 See docs/engine.md for the model, price definitions and solver choice.
 """
 
@@ -25,7 +27,7 @@ from typing import Any
 
 from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import canonical_json_bytes
-from aggregator.engine.errors import EventError, SnapshotError
+from aggregator.engine.errors import EventError, PublishError, SnapshotError
 from aggregator.engine.explain import explain
 from aggregator.engine.feasibility import index
 from aggregator.engine.parse import parse_snapshot
@@ -55,6 +57,7 @@ def baseline(snap: Snapshot, rule: str) -> tuple[float, list[dict[str, Any]]]:
 __all__ = [
     "EnergyOfferChange",
     "EventError",
+    "PublishError",
     "Redispatch",
     "Result",
     "SiteOutage",

@@ -9,6 +9,7 @@ import numpy as np
 from aggregator.engine.feasibility import Indexed, pair_masks, static_pairs
 from aggregator.engine.model import energy_unit_cost, eo_area
 from aggregator.engine.snapshot import Snapshot
+from aggregator.engine.steps import cheapest_with_room, offers_by_site, use_steps
 from aggregator.engine.welfare import Allocation, area_load_kwh, merit_order_energy, welfare
 
 _EPS = 1e-9
@@ -74,12 +75,15 @@ def stay(snap: Snapshot, idx: Indexed) -> Allocation:
 
 
 def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
-    """Interval by interval, highest limit first, cheapest all-in feasible site while ≤ limit."""
+    """Interval by interval, highest limit first, cheapest all-in feasible site while ≤ limit.
+    A site's capacity price is its cheapest step with CU left, so steps sell cheapest first."""
     ok = static_pairs(pair_masks(snap, idx))
     grid_cost, offer_cost = energy_unit_cost(snap)
     offer_area = eo_area(snap, np.arange(len(snap.energy_offers)))
     offer_left = np.array([o.kwh for o in snap.energy_offers]).reshape(-1, snap.n_intervals)
     cap_left = idx.offer_cu.copy()
+    step_left = idx.step_cu.copy()  # capacity steps: the cheapest with room sets the price
+    steps_at = offers_by_site(idx, len(snap.sites))
     area_left = _area_room(snap)
     left = idx.remaining.copy()
     order = _priority(snap, idx)
@@ -110,14 +114,20 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
                         t,
                     )
                     kwh = idx.site_kwh_per_cu[site]
-                    cost = idx.offer_price[site, t] + price * kwh / snap.hours
+                    step = -1
+                    compute = idx.x_price[site, t]
+                    if idx.multi[site, t]:
+                        compute, step = cheapest_with_room(idx, step_left, steps_at[site], t)
+                    cost = compute + price * kwh / snap.hours
                     if best is None or cost < best[0] - 1e-12:
-                        best = (cost, site, tier, kwh)
+                        best = (cost, site, tier, kwh, step)
                 if best is None or best[0] > idx.limit[i, t] + 1e-9:
                     break
-                _, site, tier, kwh = best
+                _, site, tier, kwh, step = best
                 area = idx.site_area[site]
                 room = min(need, cap_left[site, t])
+                if step >= 0:  # at most the cheapest step, but at least one whole unit
+                    room = min(room, max(step_left[step, t], unit))
                 if kwh > 0:
                     room = min(room, area_left[area, t] / kwh)
                     if tier >= 0:  # at most the cheap tier, but at least one whole unit
@@ -127,6 +137,8 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
                     skip.add(site)
                     continue
                 cap_left[site, t] -= take
+                if idx.multi[site, t]:
+                    use_steps(idx, step_left, steps_at[site], t, take)
                 area_left[area, t] -= take * kwh
                 need -= take
                 left[i] -= take

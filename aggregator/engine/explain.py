@@ -68,6 +68,9 @@ def explain(snap: Snapshot) -> dict[str, Any]:
             # Interchangeable inference workloads modelled as classes (classes.py).
             "inference_classes": model.classes.n_classes,
             "workloads_in_classes": int((model.classes.of_workload >= 0).sum()),
+            # Sites with several capacity offers: one step column per offer-interval.
+            "capacity_steps": model.n_q,
+            "sites_with_steps": int(idx.multi.any(axis=1).sum()),
         },
         "per_workload": workloads,
         "unservable": unservable,

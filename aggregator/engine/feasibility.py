@@ -19,8 +19,15 @@ class Indexed:
 
     site_area: np.ndarray  # S, area index
     site_kwh_per_cu: np.ndarray  # S, kWh one CU uses in one interval
-    offer_cu: np.ndarray  # S × T, 0 where no offer
-    offer_price: np.ndarray  # S × T, JPY per CU-hour
+    offer_cu: np.ndarray  # S × T, the site's capacity: Σ of its steps, 0 where no offer
+    # Capacity price carried by the x columns: the step's price where a site-interval has one
+    # step, 0 where it has several (their prices sit on step columns, model.build).
+    x_price: np.ndarray  # S × T, JPY per CU-hour
+    multi: np.ndarray  # S × T bool, ≥ 2 steps with CU
+    first_price: np.ndarray  # S × T, the cheapest step with CU (the price of the first CU)
+    step_site: np.ndarray  # O, site of each capacity offer (offers in id order)
+    step_cu: np.ndarray  # O × T
+    step_price: np.ndarray  # O × T, JPY per CU-hour
     rate_cap: np.ndarray  # W × T, CU per interval a workload may use (0 outside its window)
     remaining: np.ndarray  # W, CU-intervals (inf for inference)
     unit: np.ndarray  # W, gang size or 1
@@ -48,11 +55,20 @@ def index(snap: Snapshot) -> Indexed:
     site_pos = {s.id: i for i, s in enumerate(snap.sites)}
     site_area = np.array([area_pos[s.area] for s in snap.sites], dtype=np.int64)
     kwh = np.array([s.kw_per_cu * s.pue * snap.hours for s in snap.sites], dtype=np.float64)
-    offer_cu = np.zeros((len(snap.sites), n_t))
-    offer_price = np.zeros((len(snap.sites), n_t))
-    for offer in snap.capacity_offers:
-        offer_cu[site_pos[offer.site]] = offer.cu
-        offer_price[site_pos[offer.site]] = offer.price
+    n_s, n_o = len(snap.sites), len(snap.capacity_offers)
+    step_site = np.array([site_pos[o.site] for o in snap.capacity_offers], dtype=np.int64)
+    step_cu = np.array([o.cu for o in snap.capacity_offers], dtype=np.float64).reshape(n_o, n_t)
+    step_price = np.array([o.price for o in snap.capacity_offers]).reshape(n_o, n_t)
+    offer_cu = np.zeros((n_s, n_t))
+    np.add.at(offer_cu, step_site, step_cu)
+    has = step_cu > 0
+    steps = np.zeros((n_s, n_t), dtype=np.int64)
+    np.add.at(steps, step_site, has.astype(np.int64))
+    first_price = np.full((n_s, n_t), np.inf)
+    np.minimum.at(first_price, step_site, np.where(has, step_price, np.inf))
+    first_price[steps == 0] = 0.0
+    multi = steps >= 2
+    x_price = np.where(multi, 0.0, first_price)
     n_w = len(snap.workloads)
     rate = np.zeros((n_w, n_t))
     remaining = np.full(n_w, np.inf)
@@ -72,7 +88,22 @@ def index(snap: Snapshot) -> Indexed:
         unit[i] = w.gang or 1
         if w.home_site is not None:
             home[i] = site_pos[w.home_site]
-    return Indexed(site_area, kwh, offer_cu, offer_price, rate, remaining, unit, limit, home)
+    return Indexed(
+        site_area,
+        kwh,
+        offer_cu,
+        x_price,
+        multi,
+        first_price,
+        step_site,
+        step_cu,
+        step_price,
+        rate,
+        remaining,
+        unit,
+        limit,
+        home,
+    )
 
 
 def pair_masks(snap: Snapshot, idx: Indexed) -> dict[str, np.ndarray]:

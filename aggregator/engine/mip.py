@@ -82,7 +82,8 @@ def round_and_repair(
             rows = a.indices[a.indptr[col] : a.indptr[col + 1]]
             coef = a.data[a.indptr[col] : a.indptr[col + 1]]
             new = activity[rows] + coef
-            if np.all(~hard[rows] | (new <= model.row_hi[rows] + 1e-7)):
+            # x_room, not row_hi: a step row's room is its steps' CU (row_hi is 0 there).
+            if np.all(~hard[rows] | (new <= model.x_room[rows] + 1e-7)):
                 activity[rows] = new
                 trial[k] += 1
         if np.any(trial != floor):

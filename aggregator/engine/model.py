@@ -21,9 +21,9 @@ TIE_BREAK_JPY = 1e-6
 class Model:
     """min cost·v  s.t.  row_lo ≤ A v ≤ row_hi,  col_lo ≤ v ≤ col_hi.
 
-    v = [x, m, e, g, z, y]: x per triple of the workloads modelled one by one, m migration,
+    v = [x, m, e, g, z, y, q]: x per triple of the workloads modelled one by one, m migration,
     e energy offers, g grid, z/y the placement/serve columns of aggregated inference
-    classes (`classes.py`)."""
+    classes (`classes.py`), q the capacity steps of site-intervals with several offers."""
 
     cost: np.ndarray
     col_lo: np.ndarray
@@ -51,6 +51,10 @@ class Model:
     tri_col: np.ndarray  # per feasible triple: its x column, or -1 (aggregated class)
     classes: Classes
     n_s: int
+    q_offer: np.ndarray  # step columns (last): capacity offer and interval of each
+    q_t: np.ndarray
+    cap_multi: np.ndarray  # per site-capacity row: priced by step columns (≥ 2 offers)
+    x_room: np.ndarray  # per row: the most x/z columns may load it (step rows: + Σ steps)
 
     @property
     def n_z(self) -> int:
@@ -83,6 +87,10 @@ class Model:
     @property
     def z0(self) -> int:
         return self.g0 + self.n_g
+
+    @property
+    def n_q(self) -> int:
+        return len(self.q_offer)
 
     def triple_cu(self, values: np.ndarray, tri: Triples) -> np.ndarray:
         """CU per feasible triple: x columns directly, aggregated classes disaggregated."""
@@ -154,7 +162,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     tri_pinned = tri.pinned[modelled]
     pinned = ~np.isnan(tri_pinned)
     x_lo[pinned] = x_hi[pinned] = tri_pinned[pinned] / unit[pinned]
-    margin = (idx.limit[j, t] - idx.offer_price[s, t]) * h * unit
+    margin = (idx.limit[j, t] - idx.x_price[s, t]) * h * unit
     rank = (np.arange(n_x) + 1.0) / max(n_x, 1)
 
     # Migration: m_k ≥ unit·(x_k − x_prev) for triples away from home with a cost.
@@ -193,15 +201,30 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     x_index = np.arange(n_x)
     z_cols = n_x + n_m + n_e + n_g + np.arange(n_z)
     y_cols = n_x + n_m + n_e + n_g + n_z + np.arange(n_y)
-    # Site capacity per site-interval (its dual is the compute price's shadow part).
+    # Site capacity per site-interval (its dual is the compute price's shadow part). Where a
+    # site-interval has one offer, its price is on the x columns and the row is Σ x ≤ cu —
+    # the formulation of one offer per site, unchanged. Where it has several (price steps),
+    # each step is a column q ∈ [0, cu] at its own price and the row is Σ x − Σ q ≤ 0, so
+    # the cheapest steps fill first and the row's dual is the marginal step's price.
     cap_r, cap_keys = _rows_for_groups(np.concatenate([s * n_t + t, zs * n_t + zt]), 1)
+    cap_multi = idx.multi.ravel()[cap_keys]
+    q_o, q_t = np.nonzero(idx.step_cu > 0)
+    q_key = idx.step_site[q_o] * n_t + q_t
+    q_row = np.searchsorted(cap_keys, q_key)
+    has_row = q_row < len(cap_keys)
+    has_row[has_row] = cap_keys[q_row[has_row]] == q_key[has_row]
+    keep_q = has_row & idx.multi.ravel()[q_key]  # no row, no buyer: a step would sell nothing
+    q_o, q_t, q_row = q_o[keep_q], q_t[keep_q], q_row[keep_q]
+    n_q = len(q_o)
+    q_cols = n_x + n_m + n_e + n_g + n_z + n_y + np.arange(n_q)
+    cap_cu = idx.offer_cu.ravel()[cap_keys]
     cap0 = add(
         "site_capacity",
-        cap_r,
-        np.concatenate([x_index, z_cols]),
-        np.concatenate([unit.astype(np.float64), np.ones(n_z)]),
+        np.concatenate([cap_r, q_row]),
+        np.concatenate([x_index, z_cols, q_cols]),
+        np.concatenate([unit.astype(np.float64), np.ones(n_z), -np.ones(n_q)]),
         np.full(len(cap_keys), -np.inf),
-        idx.offer_cu.ravel()[cap_keys],
+        np.where(cap_multi, 0.0, cap_cu),
     )
     # Per workload-interval rate (demand / max_cu); one placement only → its bound suffices.
     jt_r, jt_keys = _rows_for_groups(j * n_t + t, 2)
@@ -276,7 +299,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.zeros(n_k),
         np.zeros(n_k),
     )
-    n_col = n_x + n_m + n_e + n_g + n_z + n_y
+    n_col = n_x + n_m + n_e + n_g + n_z + n_y + n_q
     matrix = sp.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
         shape=(base, n_col),
@@ -287,8 +310,9 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
             mig_cost[j[mk]],
             offer_cost[eo, et],
             grid_cost.ravel(),
-            idx.offer_price[zs, zt] * h,
+            idx.x_price[zs, zt] * h,
             -idx.limit[classes.y_j, classes.y_t] * h,
+            idx.step_price[q_o, q_t] * h,
         ]
     )
     tie = np.concatenate(
@@ -301,6 +325,8 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
             # lower (workload, interval) rank, wins an exact tie.
             TIE_BREAK_JPY * (zs * n_t + zt + 1.0) / max(n_s * n_t, 1),
             TIE_BREAK_JPY * (classes.y_j * n_t + classes.y_t + 1.0) / max(n_w * n_t, 1),
+            # Equal-priced steps at a site: the lower offer id sells first.
+            TIE_BREAK_JPY * (q_o * n_t + q_t + 1.0) / max(idx.step_cu.size, 1),
         ]
     )
     row_hi_all = np.concatenate(row_hi)
@@ -312,14 +338,27 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         pinned_load = matrix @ fixed_values
         upper_only = np.isfinite(row_hi_all) & ~np.isfinite(np.concatenate(row_lo))
         upper_only[mig0:] = False  # migration rows hold through their m column
+        # A step row's room is its steps' CU: pins beyond them widen the row by the excess.
+        step_rows = cap0 + np.nonzero(cap_multi)[0]
+        upper_only[step_rows] = False
         row_hi_all = np.where(upper_only, np.maximum(row_hi_all, pinned_load), row_hi_all)
+        row_hi_all[step_rows] = np.maximum(0.0, pinned_load[step_rows] - cap_cu[cap_multi])
+    x_room = row_hi_all.copy()
+    x_room[cap0 + np.nonzero(cap_multi)[0]] += cap_cu[cap_multi]
     integer = np.zeros(n_col, dtype=bool)
     integer[:n_x] = (unit > 1) & ~pinned
     return Model(
         cost=welfare_cost + tie,
-        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g + n_z + n_y)]),
+        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g + n_z + n_y + n_q)]),
         col_hi=np.concatenate(
-            [x_hi, np.full(n_m, np.inf), e_hi, np.full(n_g + n_z, np.inf), classes.y_hi]
+            [
+                x_hi,
+                np.full(n_m, np.inf),
+                e_hi,
+                np.full(n_g + n_z, np.inf),
+                classes.y_hi,
+                idx.step_cu[q_o, q_t],
+            ]
         ),
         row_lo=np.concatenate(row_lo),
         row_hi=row_hi_all,
@@ -344,6 +383,10 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         tri_col=tri_col,
         classes=classes,
         n_s=n_s,
+        q_offer=q_o,
+        q_t=q_t,
+        cap_multi=cap_multi,
+        x_room=x_room,
     )
 
 

@@ -252,15 +252,13 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
     sites = _sorted_unique(sites, "sites")
     site_ids = {s.id for s in sites}
 
+    # Several offers at one site are price steps of its supply (feasibility.index); they are
+    # kept apart, never merged, so each is priced and paid on its own quantity.
     offers = []
-    offered_sites: set[str] = set()
     for c in top.items("capacity_offers"):
         site = c.text("site")
         if site not in site_ids:
             raise SnapshotError(f"{c.path}.site", f"unknown site {site!r}")
-        if site in offered_sites:
-            raise SnapshotError(f"{c.path}.site", f"second capacity offer at {site!r} (merge them)")
-        offered_sites.add(site)
         offers.append(
             CapacityOffer(
                 id=c.text("id"),

@@ -26,7 +26,13 @@ def from_duals(snap: Snapshot, idx: Indexed, model: Model, row_dual: np.ndarray)
     rows = model.cap_row0 + np.arange(len(model.cap_rows))
     # Capacity rows are in JPY per CU-interval; prices are per CU-hour.
     shadow[model.cap_rows] = np.maximum(-row_dual[rows], 0.0) / snap.hours
-    compute = idx.offer_price + shadow.reshape(idx.offer_cu.shape)
+    compute = idx.x_price + shadow.reshape(idx.offer_cu.shape)
+    # A step row (Σ x − Σ q ≤ 0) carries no price on x: its dual is the price of one more CU
+    # at the site itself — the marginal step's price, plus scarcity once every step is full.
+    # Where nothing sold there that dual is degenerate anywhere up to the cheapest step;
+    # the first CU costs that step's price, as on a single-offer site (raising an idle row's
+    # dual to it keeps every reduced cost's sign, so the certificate is unchanged).
+    compute = np.where(idx.multi, np.maximum(compute, idx.first_price), compute)
     compute = np.where(idx.offer_cu > 0, compute, np.nan)
     balance = -row_dual[model.balance_row0 : model.balance_row0 + n_a * n_t]
     rent = np.zeros(n_a * n_t)

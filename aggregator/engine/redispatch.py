@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,12 @@ def redispatch(
         (a["workload"], a["site"]): a["cu"] for a in res["allocations"] if a["interval"] == t0
     }
     free = {w for (w, s) in before if s in affected_sites}
-    firm_total: dict[str, float] = {}
+    # Summed as decimals: a float sum can fall below the published CU it adds up (e.g. to
+    # 12.299999999999999), and the remaining-work limit would then cut a micro-CU.
+    planned: dict[str, Decimal] = {}
     for (w, _), cu in before.items():
-        firm_total[w] = firm_total.get(w, 0.0) + cu
+        planned[w] = planned.get(w, Decimal(0)) + Decimal(repr(float(cu)))
+    firm_total = {w: float(cu) for w, cu in planned.items()}
 
     new = _one_interval_document(doc, t0, event, firm_total, free)
     new["fixed"] = [
@@ -122,12 +126,16 @@ def _one_interval_document(doc, t0, event, firm_total, free) -> dict[str, Any]:
     new["intervals"] = [doc["intervals"][t0]]
     new["firm_intervals"] = 1
     new["areas"] = [_slice_series(a, ("price", "carbon", "cap_kw"), t0) for a in doc["areas"]]
-    caps = []
-    for c in doc.get("capacity_offers", []):
-        c = _slice_series(c, ("cu", "price"), t0)
-        if isinstance(event, SiteOutage) and c["site"] == event.site:
-            c["cu"] = [min(c["cu"][0], event.remaining_cu)]
-        caps.append(c)
+    caps = [_slice_series(c, ("cu", "price"), t0) for c in doc.get("capacity_offers", [])]
+    if isinstance(event, SiteOutage):
+        # What is left of the site is its cheapest steps (ties by offer id), up to
+        # remaining_cu: the steps that would have sold first keep their CU.
+        left = Decimal(repr(float(event.remaining_cu)))
+        at_site = [c for c in caps if c["site"] == event.site]
+        for c in sorted(at_site, key=lambda c: (c["price"][0], c["id"])):
+            keep = min(Decimal(repr(float(c["cu"][0]))), left)
+            c["cu"] = [float(keep)]
+            left -= keep
     new["capacity_offers"] = caps
     energy = []
     for e in doc.get("energy_offers", []):

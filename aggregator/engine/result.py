@@ -9,7 +9,7 @@ from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.engine.snapshot import RESULT_SCHEMA
 
 # The parts that must be byte-identical for the same snapshot (replay compares these).
-DETERMINISTIC_KEYS = ("allocations", "energy", "grid", "prices")
+DETERMINISTIC_KEYS = ("allocations", "capacity", "energy", "grid", "prices")
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Result:
     baselines: dict[str, dict[str, float]]
     stats: dict[str, Any]
     settlement: dict[str, float] = field(default_factory=dict)
+    # CU sold per capacity offer and interval: {"offer", "interval", "cu"}, cu > 0.
+    capacity: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,6 +39,7 @@ class Result:
             "welfare_jpy": self.welfare_jpy,
             "allocations": self.allocations,
             "energy": self.energy,
+            "capacity": self.capacity,
             "grid": self.grid,
             "prices": self.prices,
             "uplift": self.uplift,

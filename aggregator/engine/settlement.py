@@ -28,6 +28,7 @@ class Cleared:
     offer_t: np.ndarray
     offer_kwh: np.ndarray
     grid_kwh: np.ndarray  # A × T
+    capacity_cu: np.ndarray  # O × T, CU sold per capacity offer (steps filled cheapest first)
     compute_price: np.ndarray  # S × T
     energy_price: np.ndarray  # A × T
     balance_price: np.ndarray  # A × T
@@ -47,21 +48,20 @@ def settle(snap: Snapshot, idx: Indexed, c: Cleared) -> tuple[list[dict], dict]:
     pay = np.bincount(c.j, weights=all_in * c.cu * h, minlength=n_w)
     value = np.bincount(c.j, weights=idx.limit[c.j, c.t] * c.cu * h, minlength=n_w)
 
-    site_cu = np.zeros(idx.offer_cu.shape)
-    np.add.at(site_cu, (c.s, c.t), c.cu)
-    site_pos = {x.id: i for i, x in enumerate(snap.sites)}
     uplift: list[dict] = []
     for i, w in enumerate(snap.workloads):
         amount = _make_whole(pay[i] - value[i])
         if amount:
             uplift.append({"participant": w.id, "jpy": amount})
     provider_in = 0.0
-    for offer in snap.capacity_offers:
-        si = site_pos[offer.site]
-        used = site_cu[si]
-        got = float(np.nansum(np.where(used > 0, c.compute_price[si], 0.0) * used) * h)
+    for o, offer in enumerate(snap.capacity_offers):
+        # Each step is paid the site's price on its own quantity, and made whole against its
+        # own price: a second offer at the site changes neither.
+        si = idx.step_site[o]
+        sold = c.capacity_cu[o]
+        got = float(np.nansum(np.where(sold > 0, c.compute_price[si], 0.0) * sold) * h)
         provider_in += got
-        amount = _make_whole(float(np.sum(offer.price * used) * h) - got)
+        amount = _make_whole(float(np.sum(offer.price * sold) * h) - got)
         if amount:
             uplift.append({"participant": offer.id, "jpy": amount})
     offer_area = eo_area(snap, c.offer)

@@ -16,7 +16,6 @@ from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import (
     CU_DECIMALS,
     JPY_DECIMALS,
-    KWH_DECIMALS,
     PRICE_DECIMALS,
     rounded,
 )
@@ -24,6 +23,7 @@ from aggregator.engine.feasibility import Indexed, feasible_triples, index
 from aggregator.engine.mip import solve_mip
 from aggregator.engine.model import Model, build
 from aggregator.engine.parse import parse_snapshot
+from aggregator.engine.publish import publish
 from aggregator.engine.result import Result
 from aggregator.engine.settlement import Cleared, settle
 from aggregator.engine.snapshot import Snapshot
@@ -33,7 +33,10 @@ from aggregator.engine.snapshot import Snapshot
 # changed record. 2: inference classes aggregated (ties within a class now go by id).
 # 3: an interior point that postsolve cannot confirm is crossed over to a vertex (it used to
 # end the clearing "unknown" with nothing allocated).
-ENGINE_VERSION = 3
+# 4: several capacity offers at a site are price steps (they used to be refused); results
+# are rounded feasibly (publish.py): an allocation that rounded past a capacity, demand,
+# max_cu, remaining-work or area-cap limit (by 1e-6) is now reduced to fit, so it differs.
+ENGINE_VERSION = 4
 
 
 logger = logging.getLogger(__name__)
@@ -146,13 +149,12 @@ def _lp_options(model: Model, opts: SolveOptions) -> dict[str, Any]:
 
 
 def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, stats, opts):
-    cu = np.round(model.triple_cu(values, tri), CU_DECIMALS)
-    keep = cu > 0
-    j, s, t, cu = tri.j[keep], tri.s[keep], tri.t[keep], cu[keep]
-    e_vals = np.round(values[model.n_x + model.n_m : model.g0], KWH_DECIMALS)
-    e_keep = e_vals > 0
-    grid = np.round(values[model.grid_cols], KWH_DECIMALS).reshape(len(snap.areas), -1)
-    grid = np.maximum(grid, 0.0)
+    pub = publish(snap, idx, tri, model, values)  # raises PublishError rather than oversell
+    stats["publish_s"] = round(pub.seconds, 4)
+    stats["repaired_rows"] = pub.repaired_rows
+    stats["repaired_by_kind"] = pub.repaired
+    j, s, t, cu = pub.j, pub.s, pub.t, pub.cu
+    grid = pub.grid_kwh
     compute_p = np.round(prices.compute, PRICE_DECIMALS)
     energy_p = np.round(prices.energy, PRICE_DECIMALS)
     balance_p = np.round(prices.balance, PRICE_DECIMALS)
@@ -162,10 +164,11 @@ def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, sta
         s=s,
         t=t,
         cu=cu,
-        offer=model.e_offer[e_keep],
-        offer_t=model.e_t[e_keep],
-        offer_kwh=e_vals[e_keep],
+        offer=pub.offer,
+        offer_t=pub.offer_t,
+        offer_kwh=pub.offer_kwh,
         grid_kwh=grid,
+        capacity_cu=pub.capacity_cu,
         compute_price=compute_p,
         energy_price=energy_p,
         balance_price=balance_p,
@@ -192,7 +195,20 @@ def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, sta
         baselines=_baselines(snap, idx, opts),
         stats=stats,
         settlement={k: rounded(v, JPY_DECIMALS) for k, v in money.items()},
+        capacity=_capacity_rows(snap, pub.capacity_cu),
     )
+
+
+def _capacity_rows(snap: Snapshot, sold: np.ndarray) -> list[dict[str, Any]]:
+    """CU sold per capacity offer and interval (offers are in id order, so rows sort)."""
+    return [
+        {
+            "offer": snap.capacity_offers[o].id,
+            "interval": int(tt),
+            "cu": rounded(sold[o, tt], CU_DECIMALS),
+        }
+        for o, tt in zip(*np.nonzero(sold > 0), strict=True)
+    ]
 
 
 def _allocation_rows(snap: Snapshot, j, s, t, cu) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import numpy as np
 from aggregator.engine.feasibility import Indexed
 from aggregator.engine.model import energy_unit_cost, eo_area
 from aggregator.engine.snapshot import Snapshot
+from aggregator.engine.steps import step_cost_jpy
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,11 @@ def welfare(snap: Snapshot, idx: Indexed, alloc: Allocation) -> float:
     h = snap.hours
     j, s, t, cu = alloc.j, alloc.s, alloc.t, alloc.cu
     value = float(np.sum(idx.limit[j, t] * cu) * h)
-    compute = float(np.sum(idx.offer_price[s, t] * cu) * h)
+    compute = float(np.sum(idx.x_price[s, t] * cu) * h)
+    if idx.multi.any():  # steps: what the site sold, filled cheapest first
+        site_cu = np.zeros(idx.offer_cu.shape)
+        np.add.at(site_cu, (s, t), cu)
+        compute += step_cost_jpy(idx, site_cu, h)
     grid_cost, offer_cost = energy_unit_cost(snap)
     energy = float(np.sum(offer_cost * alloc.offer_kwh) + np.sum(grid_cost * alloc.grid_kwh))
     mig_cost = np.array([w.migration_cost for w in snap.workloads])
