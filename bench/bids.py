@@ -120,6 +120,8 @@ def run(rate: float, singles: int) -> dict[str, float]:
     for i in range(singles):
         next_at += interval
         t0 = time.perf_counter()
+        # Spread over the sites: every offer is checked against its site's capacity.
+        single["site"] = codes[i % len(codes)]
         response = client.post(
             "/api/v1/capacity-offers/", single, format="json", headers={"Idempotency-Key": f"s-{i}"}
         )

@@ -23,9 +23,11 @@ from market import calendar
 from market.choices import BidStatus, BidType
 from market.models import BID_MODELS, Bid, BidRevision
 from market.selectors import cleared_through
+from market.services import capacity
 from market.validation import BidContext, clean_bid
 from operators.actors import Actor
 from operators.choices import OrganisationRole
+from operators.models import Site
 
 MAX_BULK = 10_000
 
@@ -150,6 +152,8 @@ def bid_submit(
     fields, errors = clean_bid(bid_type, data, ctx)
     if errors:
         raise InvalidInput.from_errors(errors)
+    if bid_type == BidType.CAPACITY:
+        _require_fit(fields)
     model = BID_MODELS[bid_type]
     bid = model.objects.create(
         organisation=actor.organisation, created_at=now, updated_at=now, **fields
@@ -158,6 +162,40 @@ def bid_submit(
     revision.save()
     _audit(actor, "market.bid.submitted", bid, revision)
     return bid
+
+
+def _require_fit(fields: dict[str, Any], exclude_pk: int | None = None) -> None:
+    """The site's live offers, this one included, fit its capacity (site row locked)."""
+    message = capacity.offer_fits(
+        site_id=fields["site_id"], start=fields["start"], cu=fields["cu"], exclude_pk=exclude_pk
+    )
+    if message:
+        raise InvalidInput.from_errors({"cu": [message]})
+
+
+def _bulk_overflows(cleaned: list[tuple[int, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per-item errors for capacity offers of a bulk that, in order, overfill their site."""
+    by_site: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    for index, bid_type, fields in cleaned:
+        if bid_type == BidType.CAPACITY:
+            by_site.setdefault(fields["site_id"], []).append((index, fields))
+    capacities = capacity.sites_lock(by_site)
+    codes = dict(Site.objects.filter(pk__in=by_site).values_list("pk", "code"))
+    errors = []
+    for site_id, items in by_site.items():
+        offered = capacity.offered_cu(
+            site_id, min(f["start"] for _i, f in items), max(f["end"] for _i, f in items)
+        )
+        for index, fields in items:
+            message = capacity.overflow_message(
+                site_code=codes[site_id], capacity_cu=capacities[site_id], offered=offered,
+                start=fields["start"], cu=fields["cu"],
+            )  # fmt: skip
+            if message:
+                errors.append({"index": index, "errors": {"cu": [message]}})
+            else:
+                capacity.add_profile(offered, fields["start"], fields["cu"])
+    return sorted(errors, key=lambda e: e["index"])
 
 
 def _locked_own(actor: Actor, bid: Bid) -> Bid:
@@ -213,6 +251,8 @@ def bid_amend(
     fields, errors = clean_bid(bid.bid_type, merged, ctx)
     if errors:
         raise InvalidInput.from_errors(errors)
+    if bid.bid_type == BidType.CAPACITY:
+        _require_fit(fields, exclude_pk=bid.pk)
     for name, value in fields.items():
         setattr(bid, name, value)
     bid.revision += 1
@@ -263,7 +303,7 @@ def bids_submit_bulk(
     now = now or timezone.now()
     ctx = BidContext.load(organisation_id=actor.organisation.pk, now=now)
     item_errors: list[dict[str, Any]] = []
-    cleaned: list[tuple[str, dict[str, Any]]] = []
+    cleaned: list[tuple[int, str, dict[str, Any]]] = []
     for index, item in enumerate(items):
         bid_type = item.get("type") if isinstance(item, dict) else None
         if bid_type not in BidType.values:
@@ -272,9 +312,12 @@ def bids_submit_bulk(
             errors = {"type": [_role_message(bid_type)]}
         else:
             fields, errors = clean_bid(bid_type, item, ctx)
-            cleaned.append((bid_type, fields))
+            if not errors:
+                cleaned.append((index, bid_type, fields))
         if errors:
             item_errors.append({"index": index, "errors": errors})
+    if not item_errors:
+        item_errors = _bulk_overflows(cleaned)
     if item_errors:
         raise InvalidInput(
             _("%(bad)d of %(total)d bids are invalid; none was submitted.")
@@ -283,7 +326,7 @@ def bids_submit_bulk(
         )
     by_type: dict[str, list[Bid]] = {}
     order: list[tuple[str, int]] = []
-    for bid_type, fields in cleaned:
+    for _index, bid_type, fields in cleaned:
         rows = by_type.setdefault(bid_type, [])
         order.append((bid_type, len(rows)))
         rows.append(

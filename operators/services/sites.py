@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregator.errors import Forbidden, InvalidInput, NotFound
@@ -25,6 +28,21 @@ from operators.models import (
 from operators.services.common import record_change, require_scope
 
 # --- Sites -------------------------------------------------------------------------------
+
+# Rules other apps attach to a site's capacity: the market's "live offers must still fit".
+# Apps depend on operators, never the reverse, so operators only calls what was registered
+# (each app registers when it loads). A guard gets the locked site, the new capacity and
+# the time, and returns error messages for `capacity_cu`.
+CapacityGuard = Callable[[Site, int, datetime], list[str]]
+_capacity_guards: list[CapacityGuard] = []
+
+
+def site_capacity_guard(guard: CapacityGuard) -> CapacityGuard:
+    """Register `guard` (a decorator); every capacity change must pass every guard."""
+    if guard not in _capacity_guards:
+        _capacity_guards.append(guard)
+    return guard
+
 
 SITE_FIELDS = (
     "code",
@@ -192,6 +210,12 @@ def site_update(*, actor: Actor, site: Site, **changes: Any) -> Site:
     if errors:
         raise InvalidInput.from_errors(errors)
     site = Site.objects.select_for_update().get(pk=site.pk)
+    if "capacity_cu" in clean and clean["capacity_cu"] < site.capacity_cu:
+        # Under the site's lock: an offer written meanwhile waits, then sees the new value.
+        now = timezone.now()
+        problems = [m for guard in _capacity_guards for m in guard(site, clean["capacity_cu"], now)]
+        if problems:
+            raise InvalidInput.from_errors({"capacity_cu": problems})
     before = _site_snapshot(site)
     for field, value in clean.items():
         setattr(site, field, value)

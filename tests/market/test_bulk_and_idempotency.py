@@ -31,7 +31,8 @@ def _bulk(client, items, **headers):
 
 def test_bulk_submits_every_bid(trent, alpha_site):
     items = [
-        {"type": "capacity", **capacity_payload()},
+        # 20 offers of 3 CU fit the 64-CU site together (a site is never oversold).
+        {"type": "capacity", **capacity_payload(cu=3)},
         {"type": "workload", **inference_payload()},
         {"type": "workload", **batch_payload()},
     ] * 20
