@@ -13,8 +13,21 @@ def _money(lo: float, hi: float):
     return st.integers(int(lo * 100), int(hi * 100)).map(lambda v: v / 100)
 
 
+def _cu(n_t: int, hi: int):
+    """Whole CU mostly; sometimes a half or a third (more than 6 decimals: the published
+    limit is then rounded down)."""
+    part = st.sampled_from((0.0, 0.0, 0.0, 0.5, 1 / 3))
+    return st.lists(
+        st.tuples(st.integers(0, hi), part).map(lambda v: v[0] + v[1] if v[0] else 0),
+        min_size=n_t,
+        max_size=n_t,
+    )
+
+
 @st.composite
-def snapshots(draw, *, allow_gang: bool = True) -> dict:
+def snapshots(draw, *, allow_gang: bool = True, steps: bool = True) -> dict:
+    """`steps`: a site sometimes has two or three capacity offers (price steps), with
+    equal prices at times and prices that change order between intervals."""
     n_t = draw(st.integers(1, 4))
     areas = list(AREAS[: draw(st.integers(1, 3))])
     doc_areas = []
@@ -44,14 +57,25 @@ def snapshots(draw, *, allow_gang: bool = True) -> dict:
             }
         )
         if draw(st.booleans()) or i == 0:
+            price = draw(_money(20, 120))
             offers.append(
                 {
                     "id": f"cap-{sid}",
                     "site": sid,
                     "cu": draw(st.lists(st.integers(0, 24), min_size=n_t, max_size=n_t)),
-                    "price": draw(_money(20, 120)),
+                    "price": price,
                 }
             )
+            for k in range(draw(st.sampled_from((0, 0, 1, 2))) if steps else 0):
+                per_interval = st.lists(_money(20, 120), min_size=n_t, max_size=n_t)
+                offers.append(
+                    {
+                        "id": f"cap-{sid}-{k + 1}",
+                        "site": sid,
+                        "cu": draw(_cu(n_t, 16)),
+                        "price": draw(st.one_of(st.just(price), _money(20, 120), per_interval)),
+                    }
+                )
     energy = []
     for k in range(draw(st.integers(0, 2))):
         energy.append(

@@ -14,7 +14,11 @@ def _series(value, n):
 def placements(doc: dict) -> list[tuple[str, str, int]]:
     """Every (workload, site, interval) the format allows."""
     n = len(doc["intervals"])
-    offer = {c["site"]: _series(c["cu"], n) for c in doc["capacity_offers"]}
+    offer: dict[str, list[float]] = {}
+    for c in doc["capacity_offers"]:
+        offered = offer.setdefault(c["site"], [0.0] * n)
+        for t, cu in enumerate(_series(c["cu"], n)):
+            offered[t] += cu
     out = []
     for w in doc["workloads"]:
         for s in doc["sites"]:
@@ -41,12 +45,12 @@ def placements(doc: dict) -> list[tuple[str, str, int]]:
 
 
 def optimum(doc: dict) -> float:
-    """Maximum welfare of the LP (gang sizes relaxed)."""
+    """Maximum welfare of the LP (gang sizes relaxed). Every capacity offer is a column of
+    its own (a price step), whether or not its site has others."""
     n, h = len(doc["intervals"]), doc["interval_minutes"] / 60
     cp = doc.get("carbon_price_jpy_per_t", 0) / 1e6
     sites = {s["id"]: s for s in doc["sites"]}
     works = {w["id"]: w for w in doc["workloads"]}
-    offer = {c["site"]: c for c in doc["capacity_offers"]}
     xs = placements(doc)
     cols, cost, upper = [], [], []
 
@@ -58,9 +62,13 @@ def optimum(doc: dict) -> float:
 
     x_col = {}
     for j, s, t in xs:
-        w = works[j]
-        margin = (_series(w["limit_price"], n)[t] - _series(offer[s]["price"], n)[t]) * h
-        x_col[(j, s, t)] = col(("x", j, s, t), -margin, None)
+        value = _series(works[j]["limit_price"], n)[t] * h
+        x_col[(j, s, t)] = col(("x", j, s, t), -value, None)
+    q_col = {}
+    for c in doc["capacity_offers"]:
+        for t in range(n):
+            price = _series(c["price"], n)[t] * h
+            q_col[(c["id"], c["site"], t)] = col(("q", c["id"], t), price, _series(c["cu"], n)[t])
     m_col = {}
     for j, s, t in xs:
         w = works[j]
@@ -86,9 +94,10 @@ def optimum(doc: dict) -> float:
         (a_eq if eq else a_ub).append(r)
         (b_eq if eq else b_ub).append(bound)
 
-    for s, c in offer.items():
+    for s in sites:
         for t in range(n):
-            row([(x_col[k], 1) for k in x_col if k[1] == s and k[2] == t], _series(c["cu"], n)[t])
+            sold = [(q, -1) for (_, site, tt), q in q_col.items() if site == s and tt == t]
+            row([(x_col[k], 1) for k in x_col if k[1] == s and k[2] == t] + sold, 0.0)
     for j, w in works.items():
         for t in range(n):
             rate = _series(w["demand"], n)[t] if w["kind"] == "inference" else np.inf

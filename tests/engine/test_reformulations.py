@@ -11,8 +11,8 @@ from aggregator.engine.feasibility import feasible_triples, index
 from aggregator.engine.model import build
 from tests.engine import reference_lp
 from tests.engine.builders import cap, document, site
+from tests.engine.checks import check_bids_after_uplift, check_constraints, check_step_prices
 from tests.engine.generators import snapshots
-from tests.engine.test_properties import _check_bids_after_uplift, _check_constraints
 
 PROPS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WHOLE = SolveOptions(aggregate=False, lp_options={"solver": "simplex"})
@@ -23,8 +23,9 @@ def _same_market(doc, result) -> None:
     assert result.status == "optimal"
     assert result.welfare_jpy == pytest.approx(reference, abs=0.01 + 1e-7 * abs(reference))
     assert result.stats["dual_bound_gap"] < 1e-7
-    _check_constraints(doc, result)
-    _check_bids_after_uplift(doc, result)
+    check_constraints(doc, result)
+    check_step_prices(doc, result)
+    check_bids_after_uplift(doc, result)
 
 
 @PROPS

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 
 from aggregator.engine import SolveOptions, solve
 from tests.engine import reference_lp
+from tests.engine.checks import check_bids_after_uplift, check_constraints, check_step_prices
 from tests.engine.generators import snapshots
-from tests.engine.test_properties import _check_bids_after_uplift, _check_constraints
 
 INTERIOR = SolveOptions(ipm_from_columns=0)
 
@@ -23,7 +23,8 @@ def test_interior_point_path_reaches_the_certified_optimum(doc):
     reference = reference_lp.optimum(doc)
     assert result.welfare_jpy == pytest.approx(reference, abs=0.01 + 1e-7 * abs(reference))
     assert result.stats["dual_bound_gap"] < 1e-7
-    _check_constraints(doc, result)
-    _check_bids_after_uplift(doc, result)
+    check_constraints(doc, result)
+    check_step_prices(doc, result)
+    check_bids_after_uplift(doc, result)
     # Same determinism promise as the default path.
     assert solve(doc, INTERIOR).deterministic_bytes() == result.deterministic_bytes()

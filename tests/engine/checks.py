@@ -1,0 +1,194 @@
+"""Checks of a published result against its snapshot document, independent of the engine.
+
+Feasibility is checked in exact rational arithmetic on the published numbers (each as the
+decimal it prints as), with no tolerance: the contract says no limit is exceeded, not even
+by 1e-6. Money is checked from the published prices and quantities alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+from tests.engine import reference_lp
+
+
+def exact(value) -> Fraction:
+    """A JSON number as written (floats by their shortest decimal)."""
+    return Fraction(repr(float(value))) if isinstance(value, float) else Fraction(value)
+
+
+def _series(value, n):
+    return list(value) if isinstance(value, list) else [value] * n
+
+
+def _decimals_at_most(value: float, decimals: int) -> bool:
+    return (exact(value) * 10**decimals).denominator == 1
+
+
+def steps_by_site(doc: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for c in doc["capacity_offers"]:
+        out[c["site"]].append(c)
+    return out
+
+
+def check_constraints(doc: dict, result) -> None:
+    """Every limit of SCENARIO_FORMAT.md holds exactly on the published numbers. Pins are
+    dispatched facts: a row whose pins alone exceed its limit is held to the pinned load."""
+    n = len(doc["intervals"])
+    minutes = exact(doc["interval_minutes"])
+    allowed = set(reference_lp.placements(doc))
+    works = {w["id"]: w for w in doc["workloads"]}
+    sites = {s["id"]: s for s in doc["sites"]}
+    steps = steps_by_site(doc)
+    pins = {(p["workload"], p["site"], p["interval"]): exact(p["cu"]) for p in doc["fixed"]}
+    use, per_jt, per_j, area_kw = (defaultdict(Fraction) for _ in range(4))
+    pin_use, pin_jt, pin_j, pin_kw = (defaultdict(Fraction) for _ in range(4))
+    for a in result.allocations:
+        key = (a["workload"], a["site"], a["interval"])
+        assert key in allowed, key  # accelerator, residency, areas, latency, window, offer
+        assert a["cu"] > 0 and _decimals_at_most(a["cu"], 6), a
+        cu = exact(a["cu"])
+        w, s, t = works[a["workload"]], sites[a["site"]], a["interval"]
+        if w.get("gang"):
+            assert (cu / w["gang"]).denominator == 1, a
+        kw = cu * exact(s["kw_per_cu"]) * exact(s["pue"])
+        for total, pinned, k, v in (
+            (use, pin_use, (a["site"], t), cu),
+            (per_jt, pin_jt, (a["workload"], t), cu),
+            (per_j, pin_j, a["workload"], cu),
+            (area_kw, pin_kw, (s["area"], t), kw),
+        ):
+            total[k] += v
+            if key in pins:
+                pinned[k] += v
+    for key, cu in pins.items():
+        got = next((exact(a["cu"]) for a in result.allocations if a_key(a) == key), Fraction(0))
+        assert got == cu, (key, got, cu)
+    for (site, t), cu in use.items():
+        offered = sum(exact(_series(c["cu"], n)[t]) for c in steps[site])
+        assert cu <= max(offered, pin_use[(site, t)]), (site, t, cu, offered)
+    for (j, t), cu in per_jt.items():
+        w = works[j]
+        if w["kind"] == "inference":
+            assert cu <= max(exact(_series(w["demand"], n)[t]), pin_jt[(j, t)]), (j, t)
+        if w.get("max_cu") is not None:
+            assert cu <= max(exact(w["max_cu"]), pin_jt[(j, t)]), (j, t, cu)
+    for j, cu in per_j.items():
+        if works[j]["kind"] == "batch":
+            assert cu <= max(exact(works[j]["remaining_cu_intervals"]), pin_j[j]), (j, cu)
+    for a in doc["areas"]:
+        for t, cap in enumerate(_series(a.get("cap_kw"), n)):
+            if cap is not None:  # Σ kWh ≤ cap_kw · h, i.e. Σ cu · kW/CU · PUE ≤ cap_kw
+                assert area_kw[(a["id"], t)] <= max(exact(cap), pin_kw[(a["id"], t)])
+    _check_energy(doc, result, area_kw, minutes)
+    check_capacity_report(doc, result, use)
+
+
+def a_key(a: dict) -> tuple[str, str, int]:
+    return a["workload"], a["site"], a["interval"]
+
+
+def _check_energy(doc, result, area_kw, minutes) -> None:
+    n = len(doc["intervals"])
+    offers = {o["id"]: o for o in doc["energy_offers"]}
+    awarded = defaultdict(Fraction)
+    for e in result.energy:
+        assert e["kwh"] > 0 and _decimals_at_most(e["kwh"], 3), e
+        o = offers[e["offer"]]
+        assert exact(e["kwh"]) <= exact(_series(o["kwh"], n)[e["interval"]]), e
+        awarded[(o["area"], e["interval"])] += exact(e["kwh"])
+    for key, kwh in awarded.items():
+        assert kwh <= area_kw[key] * minutes / 60, key  # nobody sells energy nobody used
+    for g in result.grid:
+        assert g["kwh"] > 0 and _decimals_at_most(g["kwh"], 3), g
+
+
+def check_capacity_report(doc: dict, result, use: dict) -> None:
+    """capacity[]: each offer's own CU, adding up to what its site sold, cheapest first."""
+    n = len(doc["intervals"])
+    rows = [(c["offer"], c["interval"]) for c in result.capacity]
+    assert rows == sorted(rows) and len(set(rows)) == len(rows)
+    sold = {(c["offer"], c["interval"]): exact(c["cu"]) for c in result.capacity}
+    by_site = defaultdict(Fraction)
+    for site, offers in steps_by_site(doc).items():
+        for t in range(n):
+            ladder = sorted(offers, key=lambda c: (exact(_series(c["price"], n)[t]), c["id"]))
+            offered = sum(exact(_series(c["cu"], n)[t]) for c in offers)
+            # Pinned load beyond the offers (the pin rule) is the last step's.
+            beyond = max(Fraction(0), use.get((site, t), Fraction(0)) - offered)
+            room_below = False  # a cheaper step (or equal price, lower id) still has room
+            for c in ladder:
+                cu, got = exact(_series(c["cu"], n)[t]), sold.get((c["id"], t), Fraction(0))
+                allowed = cu + (beyond if c is ladder[-1] else 0)
+                assert got <= allowed and _decimals_at_most(float(got), 6), (c["id"], t, got)
+                assert not (room_below and got > 0), f"{c['id']} sold while a cheaper step had room"
+                # Full at the published precision: less than one micro-CU left.
+                room_below = room_below or cu - got >= Fraction(1, 10**6)
+                by_site[(site, t)] += got
+    for key in set(by_site) | set(use):
+        assert by_site[key] == use.get(key, Fraction(0)), key
+
+
+def check_step_prices(doc: dict, result) -> None:
+    """LP prices and steps agree (up to the 4-decimal price rounding): every step that sells
+    is paid at least its price, and no step with room is priced below."""
+    n = len(doc["intervals"])
+    compute = {(p["site"], p["interval"]): p["jpy_per_cu_h"] for p in result.prices["compute"]}
+    sold = {(c["offer"], c["interval"]): c["cu"] for c in result.capacity}
+    for c in doc["capacity_offers"]:
+        for t in range(n):
+            cu, price = _series(c["cu"], n)[t], _series(c["price"], n)[t]
+            if cu <= 0:
+                continue
+            rho, got = compute[(c["site"], t)], sold.get((c["id"], t), 0.0)
+            if got > 1e-4:
+                assert rho >= price - 1e-3, (c["id"], t, rho, price)
+            if got < cu - 1e-4:
+                assert rho <= price + 1e-3, (c["id"], t, rho, price)
+
+
+def check_bids_after_uplift(doc: dict, result) -> None:
+    """Recompute every participant's money from the published prices alone: each capacity
+    offer is paid the site price on its own capacity[] quantity."""
+    n, h = len(doc["intervals"]), doc["interval_minutes"] / 60
+    sites = {s["id"]: s for s in doc["sites"]}
+    works = {w["id"]: w for w in doc["workloads"]}
+    compute = {(p["site"], p["interval"]): p["jpy_per_cu_h"] for p in result.prices["compute"]}
+    energy = {(p["area"], p["interval"]): p for p in result.prices["energy"]}
+    uplift = {u["participant"]: u["jpy"] for u in result.uplift}
+    pay, value = defaultdict(float), defaultdict(float)
+    for a in result.allocations:
+        s = sites[a["site"]]
+        price = compute[(a["site"], a["interval"])]
+        all_in = (
+            price + energy[(s["area"], a["interval"])]["jpy_per_kwh"] * s["kw_per_cu"] * s["pue"]
+        )
+        pay[a["workload"]] += all_in * a["cu"] * h
+        value[a["workload"]] += _series(works[a["workload"]]["limit_price"], n)[a["interval"]] * (
+            a["cu"] * h
+        )
+    for j in pay:
+        assert pay[j] - uplift.get(j, 0.0) <= value[j] + 1e-6
+    offers = {c["id"]: c for c in doc["capacity_offers"]}
+    got, cost = defaultdict(float), defaultdict(float)
+    for row in result.capacity:
+        c = offers[row["offer"]]
+        got[c["id"]] += compute[(c["site"], row["interval"])] * row["cu"] * h
+        cost[c["id"]] += _series(c["price"], n)[row["interval"]] * row["cu"] * h
+    for o in got:
+        assert got[o] + uplift.get(o, 0.0) >= cost[o] - 1e-6, o
+    if result.settlement:
+        assert abs(result.settlement["compute_paid_jpy"] - sum(got.values())) <= 0.011
+    eoffers = {o["id"]: o for o in doc["energy_offers"]}
+    got, cost = defaultdict(float), defaultdict(float)
+    for e in result.energy:
+        o = eoffers[e["offer"]]
+        # Paid the balance price net of the carbon charge on its own energy.
+        charge = doc["carbon_price_jpy_per_t"] * _series(o.get("carbon", 0), n)[e["interval"]] / 1e6
+        balance = energy[(o["area"], e["interval"])]["supplier_jpy_per_kwh"]
+        got[o["id"]] += (balance - charge) * e["kwh"]
+        cost[o["id"]] += _series(o["price"], n)[e["interval"]] * e["kwh"]
+    for o in got:
+        assert got[o] + uplift.get(o, 0.0) >= cost[o] - 1e-6
