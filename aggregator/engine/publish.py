@@ -274,24 +274,25 @@ def _energy(snap: Snapshot, idx: Indexed, model: Model, values: np.ndarray, site
     np.add.at(load_kwh, idx.site_area, site_cu * idx.site_kwh_per_cu[:, None] / CU_SCALE)
     load_f = load_kwh.ravel() * KWH_SCALE
     minutes = exact(snap.interval_minutes)
-    kp = {}
+    limits: dict[int, int] = {}  # the loads do not change here: each is computed once
 
-    def exact_load(row: int) -> Fraction:  # milli-kWh: micro-CU × kW/CU × minutes / 60,000
-        a, t = divmod(row, n_t)
-        total = Fraction(0)
-        for s in np.nonzero(idx.site_area == a)[0]:
-            if s not in kp:
+    def exact_limit(row: int) -> int:  # ⌊milli-kWh⌋: micro-CU × kW/CU × minutes / 60,000
+        if row not in limits:
+            a, t = divmod(row, n_t)
+            total = Fraction(0)
+            for s in np.nonzero((idx.site_area == a) & (site_cu[:, t] > 0))[0]:
                 site = snap.sites[s]
-                kp[s] = exact(site.kw_per_cu) * exact(site.pue)
-            total += int(site_cu[s, t]) * kp[s]
-        return total * minutes / (60 * CU_SCALE // KWH_SCALE)
+                total += int(site_cu[s, t]) * exact(site.kw_per_cu) * exact(site.pue)
+            limits[row] = math.floor(total * minutes / (60 * CU_SCALE // KWH_SCALE))
+        return limits[row]
 
     def over() -> dict[int, int]:
         awards = _sums(key, milli, n_a * n_t)
-        near = np.nonzero((awards > 0) & (awards >= load_f * (1 - _NEAR) - 1.0))[0]
+        # Below (1 − 1e-9) of the float load an award cannot exceed the exact load.
+        near = np.nonzero((awards > 0) & (awards > load_f * (1 - _NEAR)))[0]
         out = {}
         for row in near:
-            limit = math.floor(exact_load(int(row)))
+            limit = exact_limit(int(row))
             if awards[row] > limit:
                 out[int(row)] = int(awards[row] - limit)
         return out
