@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 __all__ = [
     "Allocation",
+    "CapacitySale",
     "ClearingRun",
     "ComputePrice",
     "EnergyAward",
@@ -111,6 +112,34 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"wl-{self.workload_id}@{self.site_id} {self.cu} CU"
+
+
+class CapacitySale(models.Model):
+    """CU one capacity offer sold in the firm interval: one price step of its site.
+
+    A site's offers are steps, cheapest filled first; each is paid the site's compute price
+    on its own quantity (and made whole against its own price), so settlement and a bid's
+    outcome read this, not the site's total."""
+
+    run = models.ForeignKey(ClearingRun, on_delete=models.PROTECT, related_name="capacity_sales")
+    redispatch = models.ForeignKey(
+        Redispatch, null=True, blank=True, on_delete=models.PROTECT, related_name="capacity_sales"
+    )
+    is_current = models.BooleanField(default=True)
+    interval_start = models.DateTimeField(db_index=True)
+    offer = models.ForeignKey("market.CapacityOffer", on_delete=models.PROTECT, related_name="+")
+    cu = models.DecimalField(max_digits=14, decimal_places=6)
+    # The site's compute price: what every step sold there receives per CU-hour.
+    jpy_per_cu_h = models.DecimalField(max_digits=14, decimal_places=4)
+
+    class Meta:
+        ordering = ["interval_start", "offer"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cu__gte=0), name="capacity_sale_cu_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cap-{self.offer_id} {self.cu} CU"
 
 
 class EnergyAward(models.Model):

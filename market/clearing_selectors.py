@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from market import calendar
 from market.clearing_models import (
     Allocation,
+    CapacitySale,
     ClearingRun,
     EnergyAward,
     EnergyPrice,
@@ -49,6 +50,12 @@ def allocation_list(*, actor: Actor) -> QuerySet[Allocation]:
 
 def energy_award_list(*, actor: Actor) -> QuerySet[EnergyAward]:
     qs = EnergyAward.objects.filter(is_current=True).select_related("offer")
+    return qs if actor.is_regulator else qs.filter(offer__organisation=actor.organisation)
+
+
+def capacity_sale_list(*, actor: Actor) -> QuerySet[CapacitySale]:
+    """CU each of one's capacity offers sold in firm intervals (regulators: all)."""
+    qs = CapacitySale.objects.filter(is_current=True).select_related("offer__site")
     return qs if actor.is_regulator else qs.filter(offer__organisation=actor.organisation)
 
 

@@ -134,37 +134,17 @@ def _live(model, start: datetime, end: datetime):
 
 
 def _capacity(start, end, n, codes) -> list[dict[str, Any]]:
-    """One offer per site (the engine's rule): CU summed, price CU-weighted per interval."""
-    merged: dict[int, dict[str, Any]] = {}
+    """Every live offer as it was bid: several offers at one site are its price steps
+    (SCENARIO_FORMAT.md), never merged, so a second offer cannot change the first's price."""
+    offers = []
     rows = _live(CapacityOffer, start, end).values_list("id", "site_id", "start", "cu", "price")
     for bid_id, site_id, bid_start, cu, price in rows:
         if site_id not in codes:
             continue  # a deactivated site hosts nothing
-        entry = merged.setdefault(
-            site_id,
-            {"ids": [], "cu": [Decimal(0)] * n, "cost": [Decimal(0)] * n, "floor": [None] * n},
-        )
-        entry["ids"].append(bid_id)
-        for t, (q, p) in _spread(bid_start, list(zip(cu, price, strict=True)), start, n):
-            q, p = Decimal(str(q)), Decimal(p)
-            entry["cu"][t] += q
-            entry["cost"][t] += q * p
-            entry["floor"][t] = p if entry["floor"][t] is None else min(entry["floor"][t], p)
-    offers = []
-    for site_id, entry in merged.items():
-        prices = [
-            (cost / q) if q > 0 else (floor or Decimal(0))
-            for q, cost, floor in zip(entry["cu"], entry["cost"], entry["floor"], strict=True)
-        ]
-        offers.append(
-            {
-                "id": f"cap-{min(entry['ids'])}",
-                "site": codes[site_id],
-                "cu": [_num(q, CU) for q in entry["cu"]],
-                "price": [_num(p, PRICE) for p in prices],
-                "bids": [f"cap-{i}" for i in sorted(entry["ids"])],
-            }
-        )
+        q, p = [0.0] * n, [_num(price[0], PRICE)] * n
+        for t, (k, c) in _spread(bid_start, list(zip(cu, price, strict=True)), start, n):
+            q[t], p[t] = _num(k, CU), _num(c, PRICE)
+        offers.append({"id": f"cap-{bid_id}", "site": codes[site_id], "cu": q, "price": p})
     return sorted(offers, key=lambda o: o["id"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from market.clearing_models import Allocation, ClearingRun, EnergyAward
+from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
 from market.dispatch_models import DeliveryAttempt, DispatchOrder, OrderDelivery
 
 
@@ -96,6 +96,27 @@ class AllocationSerializer(serializers.ModelSerializer):
 
     def get_workload(self, obj) -> str:
         return f"wl-{obj.workload_id}"
+
+
+class CapacitySaleSerializer(serializers.ModelSerializer):
+    offer = serializers.SerializerMethodField()
+    site = serializers.CharField(source="offer.site.code")
+
+    class Meta:
+        model = CapacitySale
+        fields = [
+            "id",
+            "run",
+            "interval_start",
+            "offer",
+            "site",
+            "cu",
+            "jpy_per_cu_h",
+            "redispatch",
+        ]
+
+    def get_offer(self, obj) -> str:
+        return f"cap-{obj.offer_id}"
 
 
 class EnergyAwardSerializer(serializers.ModelSerializer):

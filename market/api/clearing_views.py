@@ -19,7 +19,7 @@ from aggregator.replay import replay_run
 from aggregator.tasks import push_orders_after_commit
 from market import calendar, clearing_selectors
 from market.api import clearing_serializers as cs
-from market.clearing_models import Allocation, ClearingRun, EnergyAward
+from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
 from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.idempotency import idempotent
 from market.models import EnergyOffer
@@ -126,6 +126,22 @@ class AllocationViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericViewS
     selector = staticmethod(clearing_selectors.allocation_list)
     serializer_class = cs.AllocationSerializer
     filterset_class = AllocationFilter
+
+
+class CapacitySaleFilter(IntervalFilter):
+    class Meta:
+        model = CapacitySale
+        fields = ["run"]
+
+
+class CapacitySaleViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """CU each of your capacity offers sold in firm intervals (each offer is one price step
+    of its site, paid the site's compute price on its own quantity)."""
+
+    model = CapacitySale
+    selector = staticmethod(clearing_selectors.capacity_sale_list)
+    serializer_class = cs.CapacitySaleSerializer
+    filterset_class = CapacitySaleFilter
 
 
 class EnergyAwardFilter(IntervalFilter):

@@ -13,6 +13,7 @@ router.register("signals", views.SignalViewSet, basename="signal")
 router.register("clearing-runs", clearing_views.ClearingRunViewSet, basename="clearing-run")
 router.register("allocations", clearing_views.AllocationViewSet, basename="allocation")
 router.register("energy-awards", clearing_views.EnergyAwardViewSet, basename="energy-award")
+router.register("capacity-sales", clearing_views.CapacitySaleViewSet, basename="capacity-sale")
 router.register("orders", clearing_views.OrderViewSet, basename="order")
 router.trailing_slash = "/?"
 

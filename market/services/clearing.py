@@ -19,11 +19,13 @@ from market import calendar
 from market.choices import LIVE_STATUSES, BidStatus
 from market.clearing_models import (
     Allocation,
+    CapacitySale,
     ClearingRun,
     ComputePrice,
     EnergyAward,
     EnergyPrice,
     GridPurchase,
+    Redispatch,
     RunStatus,
     UpliftPayment,
 )
@@ -59,6 +61,30 @@ def supplier_price(energy: dict, area: str, t: int) -> Decimal:
     """What a supplier receives per kWh: the balance price (the energy price less cap rent)."""
     row = energy[(area, t)]
     return _dec(row.get("supplier_jpy_per_kwh", row["jpy_per_kwh"]), 4)
+
+
+def capacity_sale_rows(
+    *, run: ClearingRun, document: dict, result_doc: dict, firm: set[int], starts: list,
+    redispatch: Redispatch | None = None,
+) -> list[CapacitySale]:  # fmt: skip
+    """CU sold per capacity offer (one price step of its site) in the firm intervals, paid
+    the site's compute price."""
+    site_of = {o["id"]: o["site"] for o in document["capacity_offers"]}
+    compute = {
+        (p["site"], p["interval"]): p["jpy_per_cu_h"] for p in result_doc["prices"]["compute"]
+    }
+    return [
+        CapacitySale(
+            run=run,
+            redispatch=redispatch,
+            interval_start=starts[c["interval"]],
+            offer_id=_pk(c["offer"]),
+            cu=_dec(c["cu"], 6),
+            jpy_per_cu_h=_dec(compute[(site_of[c["offer"]], c["interval"])], 4),
+        )
+        for c in result_doc.get("capacity", [])
+        if c["interval"] in firm and c["cu"] > 0
+    ]
 
 
 def site_connection(site: Site) -> dict[str, Any]:
@@ -162,6 +188,11 @@ def clearing_persist(
         for g in result_doc["grid"]
         if g["interval"] in firm and g["kwh"] > 0
     )
+    CapacitySale.objects.bulk_create(
+        capacity_sale_rows(
+            run=run, document=document, result_doc=result_doc, firm=firm, starts=starts
+        )
+    )
     _persist_uplift(run, result_doc.get("uplift") or [])
 
     orders = build_order_rows(
@@ -236,10 +267,11 @@ def _record_finished_bids(run: ClearingRun, now: datetime) -> int:
             else w.remaining_cu_intervals
         )
         outcomes[w.public_id] = verdict(served, wanted)
-    for c in CapacityOffer.objects.filter(status__in=LIVE_STATUSES, end=end):
-        sold = _sum(
-            Allocation, site_id=c.site_id, interval_start__gte=c.start, interval_start__lt=c.end
-        )
+    # Each offer is one price step of its site: its own sales, not the site's total.
+    capacity = list(CapacityOffer.objects.filter(status__in=LIVE_STATUSES, end=end))
+    sold_cu = _totals(CapacitySale, "offer_id", [c.pk for c in capacity])
+    for c in capacity:
+        sold = sold_cu.get(c.pk, Decimal(0))
         outcomes[c.public_id] = verdict(sold, sum(Decimal(str(x)) for x in c.cu))
     offers = list(EnergyOffer.objects.filter(status__in=LIVE_STATUSES, end=end))
     sold_by = _totals(EnergyAward, "offer_id", [e.pk for e in offers], field="kwh")
@@ -258,8 +290,3 @@ def _totals(model, key: str, ids: list[int], field: str = "cu") -> dict[int, Dec
         .annotate(total=Sum(field))
     )
     return {row[key]: row["total"] for row in rows}
-
-
-def _sum(model, field: str = "cu", **filters) -> Decimal:
-    total = model.objects.filter(is_current=True, **filters).aggregate(total=Sum(field))["total"]
-    return total or Decimal(0)

@@ -23,6 +23,7 @@ from aggregator.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
 from market.clearing_models import (
     Allocation,
+    CapacitySale,
     ClearingRun,
     EnergyAward,
     GridPurchase,
@@ -31,7 +32,12 @@ from market.clearing_models import (
 )
 from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.models import EnergyOffer
-from market.services.clearing import cu_prices, site_connection, supplier_price
+from market.services.clearing import (
+    capacity_sale_rows,
+    cu_prices,
+    site_connection,
+    supplier_price,
+)
 from market.services.orders import build_order_rows, order_key, outbox_rows
 from operators.actors import Actor
 from operators.choices import OrganisationRole
@@ -156,6 +162,13 @@ def _replace_firm_rows(
     ]
     EnergyAward.objects.filter(run=run, is_current=True).update(is_current=False)
     EnergyAward.objects.bulk_create(awards)
+    CapacitySale.objects.filter(run=run, is_current=True).update(is_current=False)
+    CapacitySale.objects.bulk_create(
+        capacity_sale_rows(
+            run=run, document=document, result_doc=result_doc, firm={0},
+            starts=[run.interval_start], redispatch=record,
+        )
+    )  # fmt: skip
     GridPurchase.objects.filter(run=run, is_current=True).update(is_current=False)
     GridPurchase.objects.bulk_create(
         GridPurchase(

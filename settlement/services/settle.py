@@ -22,6 +22,7 @@ from aggregator.errors import Conflict, NotFound
 from market import calendar
 from market.clearing_models import (
     Allocation,
+    CapacitySale,
     ClearingRun,
     EnergyAward,
     EnergyPrice,
@@ -166,14 +167,16 @@ def firm_uplift(
                     Decimal(0),
                 )
         elif prefix == "cap":
-            bid = CapacityOffer.objects.filter(pk=pk).only("site_id", "start", "price").first()
+            # A site's offers are price steps: each is made whole on its own sales only.
+            bid = CapacityOffer.objects.filter(pk=pk).only("start", "price").first()
             if bid is not None:
                 price = _price_at(bid, k)
                 amount = sum(
                     (
-                        a.cu * half * (price - a.compute_jpy_per_cu_h)
-                        for a in allocations
-                        if a.site_id == bid.site_id
+                        sale.cu * half * (price - sale.jpy_per_cu_h)
+                        for sale in CapacitySale.objects.filter(
+                            run=run, interval_start=k, offer_id=pk, is_current=True
+                        )
                     ),
                     Decimal(0),
                 )

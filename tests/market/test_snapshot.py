@@ -58,7 +58,7 @@ def market(alice, sue, alpha_site, beta_site):
     return bids
 
 
-def test_engine_accepts_the_document_and_offers_at_one_site_are_merged(market):
+def test_engine_accepts_the_document_and_offers_at_one_site_are_its_price_steps(market):
     snap = snapshot_build(start=H0, horizon=N)
     parsed = parse_snapshot(snap.canonical)
     assert len(parsed.intervals) == N and len(parsed.areas) == 9
@@ -68,11 +68,14 @@ def test_engine_accepts_the_document_and_offers_at_one_site_are_merged(market):
         doc["intervals"][0] == "2030-06-01T03:00:00Z"
         and doc["gate_closure"] == "2030-06-01T02:00:00Z"
     )
-    [cap] = doc["capacity_offers"]
-    cap1, cap2 = market["cap1"].pk, market["cap2"].pk
-    assert cap["id"] == f"cap-{cap1}" and cap["bids"] == [f"cap-{cap1}", f"cap-{cap2}"]
-    assert cap["cu"] == [30.0, 30.0, 40.0, 40.0, 30.0, 30.0, 30.0, 30.0]
-    assert cap["price"][2] == 125.0  # (30 × 100 + 10 × 200) / 40, CU-weighted
+    # Two offers at one site stay two steps, each at its own price (never averaged).
+    first, second = doc["capacity_offers"]
+    assert (first["id"], second["id"]) == (f"cap-{market['cap1'].pk}", f"cap-{market['cap2'].pk}")
+    assert first["site"] == second["site"] == "alpha-tky-1"
+    assert first["cu"] == [30.0] * N and first["price"] == [100.0] * N
+    assert second["cu"] == [0.0, 0.0, 10.0, 10.0, 0.0, 0.0, 0.0, 0.0]
+    assert second["price"][2:4] == [200.0, 200.0]
+    assert [o.id for o in parsed.capacity_offers] == [first["id"], second["id"]]
     [energy] = doc["energy_offers"]
     assert energy["kwh"] == [500.0] * 4 + [0.0] * 4 and energy["price"][0] == -1.0
     inference, batch = doc["workloads"]
