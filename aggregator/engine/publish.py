@@ -16,8 +16,9 @@ made, and then proven, feasible in integer micro-CU and milli-kWh:
    first (ties in triple order): these rows all have non-negative coefficients, so a
    reduction only relaxes the others and one pass over the rows suffices. Area caps are
    compared exactly (fractions) where the float sum is within 1e-9 of the cap.
-4. Energy: awards are capped at the offer's kWh rounded down and at the area's published
-   load (the most expensive awards give back first); grid = load − awards, rounded.
+4. Energy: awards are capped at the offer's kWh rounded down and at the area's load as
+   published (rounded to the milli-kWh; the most expensive awards give back first);
+   grid = that load − awards, so awards + grid is the published load exactly.
 5. Everything is checked again on the published integers; a row that cannot be repaired
    (its gangs and pins alone exceed it) or a failed check raises `PublishError`.
 """
@@ -263,7 +264,11 @@ class _Rounding:
 
 
 def _energy(snap: Snapshot, idx: Indexed, model: Model, values: np.ndarray, site_cu: np.ndarray):
-    """Awards in milli-kWh capped at the offers and the area loads; grid = load − awards."""
+    """Awards in milli-kWh, capped at the offers and at each area's published load (its
+    exact load rounded half-even to the milli-kWh); grid = published load − awards, so
+    awards + grid is the published load exactly. Capping at the unrounded load instead
+    would buy up to 0.001 kWh of grid at the grid price where the area is priced below it:
+    a deficit the market does not run today (money-balance property)."""
     n_a, n_t = len(snap.areas), snap.n_intervals
     offered = np.array([o.kwh for o in snap.energy_offers]).reshape(-1, n_t)
     e_cap = floor_units(offered[model.e_offer, model.e_t], KWH_SCALE)
@@ -273,26 +278,29 @@ def _energy(snap: Snapshot, idx: Indexed, model: Model, values: np.ndarray, site
     load_kwh = np.zeros((n_a, n_t))
     np.add.at(load_kwh, idx.site_area, site_cu * idx.site_kwh_per_cu[:, None] / CU_SCALE)
     load_f = load_kwh.ravel() * KWH_SCALE
+    published = np.rint(load_f).astype(np.int64)  # exact below, where awards come near
     minutes = exact(snap.interval_minutes)
-    limits: dict[int, int] = {}  # the loads do not change here: each is computed once
+    exact_rows: set[int] = set()
 
-    def exact_limit(row: int) -> int:  # ⌊milli-kWh⌋: micro-CU × kW/CU × minutes / 60,000
-        if row not in limits:
+    def exact_load(row: int) -> int:  # micro-CU × kW/CU × minutes / 60,000 = milli-kWh
+        if row not in exact_rows:
             a, t = divmod(row, n_t)
             total = Fraction(0)
             for s in np.nonzero((idx.site_area == a) & (site_cu[:, t] > 0))[0]:
                 site = snap.sites[s]
                 total += int(site_cu[s, t]) * exact(site.kw_per_cu) * exact(site.pue)
-            limits[row] = math.floor(total * minutes / (60 * CU_SCALE // KWH_SCALE))
-        return limits[row]
+            published[row] = round(total * minutes / (60 * CU_SCALE // KWH_SCALE))
+            exact_rows.add(row)
+        return int(published[row])
 
     def over() -> dict[int, int]:
         awards = _sums(key, milli, n_a * n_t)
-        # Below (1 − 1e-9) of the float load an award cannot exceed the exact load.
+        # Below (1 − 1e-9) of the float load, awards are below the exact load (and so its
+        # rounding): only the rows above are decided exactly.
         near = np.nonzero((awards > 0) & (awards > load_f * (1 - _NEAR)))[0]
         out = {}
         for row in near:
-            limit = exact_limit(int(row))
+            limit = exact_load(int(row))
             if awards[row] > limit:
                 out[int(row)] = int(awards[row] - limit)
         return out
@@ -310,9 +318,8 @@ def _energy(snap: Snapshot, idx: Indexed, model: Model, values: np.ndarray, site
                 excess -= take
     if (milli > e_cap).any() or (milli < 0).any() or over():
         raise PublishError("energy", "awards exceed an offer or the area's load after repair")
-    grid = load_kwh.ravel() - _sums(key, milli, n_a * n_t) / KWH_SCALE
-    grid = np.maximum(np.round(grid, KWH_DECIMALS), 0.0).reshape(n_a, n_t)
-    return milli, grid, len(repaired)
+    grid = np.maximum(published - _sums(key, milli, n_a * n_t), 0) / KWH_SCALE
+    return milli, grid.reshape(n_a, n_t), len(repaired)
 
 
 def publish(

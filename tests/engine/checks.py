@@ -99,10 +99,16 @@ def _check_energy(doc, result, area_kw, minutes) -> None:
         o = offers[e["offer"]]
         assert exact(e["kwh"]) <= exact(_series(o["kwh"], n)[e["interval"]]), e
         awarded[(o["area"], e["interval"])] += exact(e["kwh"])
-    for key, kwh in awarded.items():
-        assert kwh <= area_kw[key] * minutes / 60, key  # nobody sells energy nobody used
+    grid = {(g["area"], g["interval"]): exact(g["kwh"]) for g in result.grid}
     for g in result.grid:
         assert g["kwh"] > 0 and _decimals_at_most(g["kwh"], 3), g
+    for key in set(awarded) | set(grid) | set(area_kw):
+        load = area_kw[key] * minutes / 60  # kWh the area's published allocations use
+        # Nobody sells energy nobody used (at the published precision: the load rounded
+        # half-even to the milli-kWh), and awards + grid is that published load.
+        published = Fraction(round(load * 1000), 1000)
+        assert awarded[key] <= published, (key, awarded[key], load)
+        assert abs(awarded[key] + grid.get(key, 0) - load) <= Fraction(1, 2000), key
 
 
 def check_capacity_report(doc: dict, result, use: dict) -> None:

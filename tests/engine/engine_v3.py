@@ -34,13 +34,13 @@ def assert_matches_engine_v3(name: str, result) -> None:
         rows = {tuple(r[c] for c in cols): r for r in doc[kind]}
         for key in expected["v4_only"].get(kind, []):
             added = rows.pop(tuple(key))
-            assert kind == "grid" and added["kwh"] <= 0.001, added  # an award gave back 0.001
+            assert kind == "grid" and added["kwh"] <= 0.001, added  # a rounding flip
         for old in expected["v3_rows"].get(kind, []):
             key = tuple(old[c] for c in cols)
             new = rows.get(key)
             if kind == "allocations":  # repaired down by a few micro-CU, never up
                 assert new is not None and 0 < old["cu"] - new["cu"] <= 1e-5 + 1e-12, (old, new)
-            else:  # awards give back at most 0.001 kWh; grid moves by that or a rounding flip
+            else:  # an award gives back at most 0.001 kWh; grid moves by a rounding flip
                 change = old["kwh"] - (new["kwh"] if new else 0.0)
                 assert (change > 0 or kind == "grid") and abs(change) <= 0.001 + 1e-9
             rows[key] = old

@@ -38,8 +38,9 @@ def _gang(wid: str) -> dict:
     }
 
 
-def _publish(doc: dict, x: dict[str, float]):
-    """publish() on hand-made solver values: x[workload] CU at the only site."""
+def _publish(doc: dict, x: dict[str, float], kwh: float = 0.0):
+    """publish() on hand-made solver values: x[workload] CU at the only site, `kwh` from
+    the only energy offer."""
     snap = parse_snapshot(doc)
     idx = index(snap)
     tri = feasible_triples(snap, idx)
@@ -47,6 +48,7 @@ def _publish(doc: dict, x: dict[str, float]):
     values = np.zeros(model.n_col)
     for k, w in enumerate(tri.j):
         values[model.tri_col[k]] = x[snap.workloads[w].id] / model.unit[model.tri_col[k]]
+    values[model.n_x + model.n_m : model.g0] = kwh
     return publish(snap, idx, tri, model, values)
 
 
@@ -107,13 +109,19 @@ def test_energy_awards_never_exceed_the_offer():
     assert result.grid == [{"area": "tokyo", "interval": 0, "kwh": 3.0}]
 
 
-def test_energy_awards_never_exceed_the_load():
-    # 4.4454 CU use 2.2227 kWh, all from the offer: 2.223 rounded would sell energy nobody
-    # used. Capped at the load: 2.222 kWh, and the grid supplies the remaining 0.0007.
-    result = solve(_energy_doc(4.4454, 10))
-    assert result.energy == [{"offer": "solar", "interval": 0, "kwh": 2.222}]
-    assert result.grid == [{"area": "tokyo", "interval": 0, "kwh": 0.001}]
-    assert result.stats["repaired_by_kind"] == {"energy": 1}
+def test_energy_awards_never_exceed_the_load_the_repair_left():
+    # The solver's 128.002 + 128 CU overrun the 256-CU site by 0.002 and its offer serves
+    # all 128.001 kWh they would use; repaired to 256 CU the site uses 128 kWh, so the award
+    # gives back 0.001 kWh (awards + grid = the published load, nobody paid for more).
+    doc = _one_site(
+        [_inference("a", [200]), _inference("b", [200])],
+        energy=[{"id": "solar", "area": "tokyo", "kwh": [200], "price": [-1.0]}],
+    )
+    pub = _publish(doc, {"a": 128.002, "b": 128.0}, kwh=128.001)
+    assert pub.repaired == {"site_capacity": 1, "energy": 1}
+    assert pub.cu.tolist() == [128.0, 128.0]
+    assert pub.offer_kwh.tolist() == [128.0]
+    assert pub.grid_kwh.tolist() == [[0.0]]
 
 
 def test_pins_beyond_a_limit_stay_and_the_rest_of_the_row_gives_way():
