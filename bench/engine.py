@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def case(size: str, mode: str, cap: float) -> dict:
         "welfare_jpy": result.welfare_jpy,
         **result.stats,
         "peak_mib": _peak_mib(),
+        "load_15min": round(os.getloadavg()[2], 2),
     }
     if mode == "lp":
         idx = index(snap)
@@ -197,15 +199,16 @@ def sizes(names: list[str], pulp_cap: float, lp_timeout: float) -> list[dict]:
     return rows
 
 
-def publish_cost(cases: list[str], timeout: float, write: bool) -> list[dict]:
-    """The publish step (rounding, repair, exact re-check) against the whole clearing."""
-    rows = []
-    for spec in cases:
-        size, mode = spec.split(":")
-        gang = mode == "gang"
-        row = _run_case(size, "gang" if gang else "publish", 900.0, timeout)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+def publish_cost(cases: list[str], timeout: float, write: bool, rows: list | None) -> list[dict]:
+    """The publish step (rounding, repair, exact re-check) against the whole clearing;
+    `rows`: the output of an earlier run, to write its section again."""
+    if rows is None:
+        rows = []
+        for spec in cases:
+            size, mode = spec.split(":")
+            row = _run_case(size, "gang" if mode == "gang" else "publish", 900.0, timeout)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     lines = [
         "## Clearing engine: feasible rounding (bench/engine.py publish)",
         "",
@@ -213,25 +216,26 @@ def publish_cost(cases: list[str], timeout: float, write: bool) -> list[dict]:
         ".venv/bin/python bench/engine.py publish --cases " + ",".join(cases) + " --write",
         "```",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')}, one case per process, nothing else running. "
+        f"Measured {time.strftime('%Y-%m-%d')}, one case per process (load: the 15-minute "
+        "load average when the case ended; 1 ≈ this benchmark alone). "
         "`publish` (aggregator/engine/publish.py) rounds to integer micro-CU / milli-kWh, "
         "repairs the rows the rounding broke, fills capacity[] and re-checks every "
         "constraint exactly; its time includes the disaggregation of inference classes the "
         "old rounding did too. Rows repaired = rows that naive 6-decimal rounding would have "
         "published over their limit (engine v3). Target: ≤ 5 % of the clearing time.",
         "",
-        "| size / path | solver | clearing wall | publish | share | rows repaired |",
-        "|---|---|---:|---:|---:|---|",
+        "| size / path | solver | clearing wall | publish | share | rows repaired | load |",
+        "|---|---|---:|---:|---:|---|---:|",
     ]
     for spec, row in zip(cases, rows, strict=True):
         if "publish_s" not in row:
-            lines.append(f"| {spec} | {row.get('status')} | | | | |")
+            lines.append(f"| {spec} | {row.get('status')} | | | | | |")
             continue
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(row["repaired_by_kind"].items()))
         lines.append(
             f"| {spec} | {row['solver']} | {row['wall_s']:.2f} s | {row['publish_s']:.3f} s | "
             f"{100 * row['publish_s'] / row['wall_s']:.2f} % | "
-            f"{row['repaired_rows']} ({kinds or 'none'}) |"
+            f"{row['repaired_rows']} ({kinds or 'none'}) | {row.get('load_15min', 'n/a')} |"
         )
     from _report import publish as report
 
@@ -338,6 +342,7 @@ def main() -> None:
     pub.add_argument("--cases", default="M:lp,M:gang,L:lp")
     pub.add_argument("--timeout", type=float, default=1800.0)
     pub.add_argument("--write", action="store_true")
+    pub.add_argument("--rows", type=Path, help="re-write the section from an earlier run's JSON")
     c = sub.add_parser("case")
     c.add_argument("size")
     c.add_argument("mode")
@@ -347,7 +352,8 @@ def main() -> None:
     if args.command == "case":
         print(json.dumps(case(args.size, args.mode, args.cap)))
     elif args.command == "publish":
-        rows = publish_cost(args.cases.split(","), args.timeout, args.write)
+        earlier = json.loads(args.rows.read_text()) if args.rows else None
+        rows = publish_cost(args.cases.split(","), args.timeout, args.write, earlier)
         (OUT / "engine-publish.json").write_text(json.dumps(rows, indent=1))
     elif args.command == "sizes":
         rows = sizes(args.sizes.split(","), args.pulp_cap, args.lp_timeout)
