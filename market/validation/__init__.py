@@ -13,6 +13,7 @@ from market.validation.context import BidContext, SiteInfo
 from market.validation.fields import (
     Checker,
     Errors,
+    each,
     interval_window,
     plain,
     price_text,
@@ -94,7 +95,7 @@ def _clean_capacity(c: Checker, data: dict, ctx: BidContext, n: int | None, fiel
     if site is not None:
         fields["site_id"] = site.pk
     if cu is not None and price is not None:
-        fields.update(cu=[plain(v) for v in cu], price=[price_text(v) for v in price])
+        fields.update(cu=each(plain, cu), price=each(price_text, price))
 
 
 def _clean_energy(c: Checker, data: dict, ctx: BidContext, n: int | None, fields: dict) -> None:
@@ -123,5 +124,5 @@ def _clean_energy(c: Checker, data: dict, ctx: BidContext, n: int | None, fields
     if not isinstance(relief, bool):
         c.err("curtailment_relief", _("Must be true or false."))
     if kwh is not None and price is not None:
-        fields.update(kwh=[plain(v) for v in kwh], price=[price_text(v) for v in price])
+        fields.update(kwh=each(plain, kwh), price=each(price_text, price))
     fields.update(carbon_g_per_kwh=carbon, curtailment_relief=bool(relief))

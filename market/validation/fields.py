@@ -38,6 +38,12 @@ def plain(number: Decimal) -> int | float:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
+def each(fn, numbers: list[Decimal]) -> list:
+    """fn over a profile, once per distinct value (profiles repeat a few values)."""
+    done: dict[Decimal, Any] = {}
+    return [done[v] if v in done else done.setdefault(v, fn(v)) for v in numbers]
+
+
 def show(number: Decimal) -> str:
     return f"{number.normalize():f}"
 
@@ -72,7 +78,14 @@ def series(
     else:
         values = [value] * (n or 1)
     out: list[Decimal] = []
+    # Profiles repeat a few values (a bulk of 10,000 bids holds half a million): check each
+    # distinct one once. The type is part of the key: True == 1, but True is not a number.
+    accepted: dict[tuple[type, Any], Decimal] = {}
     for i, item in enumerate(values):
+        key = (type(item), item) if isinstance(item, int | float | str) else None
+        if key is not None and key in accepted:
+            out.append(accepted[key])
+            continue
         number = to_decimal(item)
         if number is None:
             c.err(name, _("Interval %(i)d: %(v)r is not a number.") % {"i": i, "v": item})
@@ -99,6 +112,8 @@ def series(
             )
             return None
         out.append(number)
+        if key is not None:
+            accepted[key] = number
     return out
 
 

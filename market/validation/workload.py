@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from market.choices import WorkloadKind
 from market.validation.context import BidContext
-from market.validation.fields import Checker, plain, scalar, series, tags
+from market.validation.fields import Checker, each, plain, scalar, series, tags
 from operators.choices import Accelerator, ResidencyTag
 
 BATCH_ONLY = ("remaining_cu_intervals", "gang", "no_migration", "migration_cost", "home_site")
@@ -72,7 +72,7 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
                 c.err(name, _("Only for batch workloads."))
         demand = series(c, "demand", data.get("demand"), n, minimum=Decimal(0))
         if demand is not None:
-            fields["demand"] = [plain(v) for v in demand]
+            fields["demand"] = each(plain, demand)
         fields.update(
             remaining_cu_intervals=None,
             gang=None,
