@@ -50,12 +50,37 @@ class AuditChainHead(models.Model):
     """A single row holding the chain's tip; locking it serialises appends.
 
     Without it two concurrent transactions could both chain onto the same tip and fork the
-    chain. It also lets verification notice that the newest rows were cut off.
+    chain. It also lets verification notice that the newest rows were cut off: `mac`
+    (keyed, see aggregator.integrity) makes moving the head back detectable, and a missing
+    head is itself a failure. Created by migration aggregator 0002.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"audit head #{self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed record of the chain's head at one moment, issued periodically.
+
+    The copy that counts is the one outside the database: regulators receive every
+    checkpoint in the market report and hand it back to `verify_audit_chain
+    --checkpoint`. The rows here are a convenience for building reports (and are checked
+    too); deleting them hides nothing that the copies outside do not show.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint #{self.seq}"

@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+# The audit chain's and ledger's HMAC key; set in the environment so that worker and
+# server processes started by the tests (tests/e2e) key exactly as the test process does.
+os.environ.setdefault("AUDIT_HMAC_KEY", "test-only-audit-hmac-key-0123456789-abcdefghijklmnop")
 
 from aggregator.settings import *  # noqa: F403
 from aggregator.settings import STORAGES
