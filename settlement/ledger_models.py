@@ -49,9 +49,10 @@ class JournalEntry(AppendOnly):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     actor_label = models.CharField(max_length=150, default="system")
-    # sha256 over the canonical postings, written with them: check_ledger recomputes it, so
-    # an edited amount is found even when the edit keeps the entry balanced.
-    postings_sha256 = models.CharField(max_length=64)
+    # HMAC-SHA256 (key outside the database) over this header and every posting's account,
+    # organisation, interval, amount, memo…, written with them (settlement.ledger_integrity):
+    # check_ledger recomputes it, so an edit is found even when it keeps the entry balanced.
+    postings_mac = models.CharField(max_length=64)
     created_at = models.DateTimeField()
 
     class Meta:
