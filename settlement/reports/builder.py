@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from aggregator.audit import audit_verify_chain
+from aggregator.audit_checkpoints import checkpoints_between
 from aggregator.models import AuditEvent
 from market import calendar, clearing_selectors
 from market.clearing_models import (
@@ -36,6 +37,7 @@ from settlement.reports.snapshot_figures import FirmFigures, firm_figures
 from settlement.reports.types import (
     AreaInterval,
     AreaSummary,
+    AuditCheckpointRow,
     AuditStatus,
     Carbon,
     Compliance,
@@ -93,7 +95,7 @@ def build_market_report(
         compliance=_compliance(start, end),
         ledger=_ledger(),
         interventions=_interventions(start, end, runs),
-        audit=_audit(),
+        audit=_audit(start, end),
         notes=notes,
         area_names={
             code: {"ja": ja, "en": en}
@@ -388,6 +390,12 @@ def _interventions(start: datetime, end: datetime, runs: list[RunRow]) -> list[I
     return sorted(out, key=lambda i: (i.interval_start, i.kind))
 
 
-def _audit() -> AuditStatus:
+def _audit(start: datetime, end: datetime) -> AuditStatus:
     verdict = audit_verify_chain()
-    return AuditStatus(verdict.ok, verdict.checked, verdict.first_bad_seq, verdict.reason)
+    checkpoints = [
+        AuditCheckpointRow(cp.seq, cp.head_hash, cp.at, cp.key_id, cp.signature, cp.token)
+        for cp in checkpoints_between(start, end)
+    ]
+    return AuditStatus(
+        verdict.ok, verdict.checked, verdict.first_bad_seq, verdict.reason, checkpoints
+    )

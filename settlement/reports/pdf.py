@@ -111,6 +111,13 @@ def key_figures(report: MarketReport) -> list[tuple[str, str]]:
         % {"seq": report.audit.first_bad_seq, "reason": report.audit.reason}
     )
     delivery = delivery_text(report)
+    checkpoint = report.audit.latest_checkpoint
+    anchor = (
+        _("#%(seq)s, signed %(at)s JST")
+        % {"seq": checkpoint.seq, "at": calendar.to_jst(checkpoint.at).strftime("%Y-%m-%d %H:%M")}
+        if checkpoint
+        else _("none issued yet")
+    )
     return [
         (_("Intervals cleared"), f"{report.intervals_cleared} / {report.intervals_in_period}"),
         (_("Welfare (Σ of runs' horizon welfare)"), _jpy(w.welfare_jpy)),
@@ -144,6 +151,7 @@ def key_figures(report: MarketReport) -> list[tuple[str, str]]:
         (_("Ledger balance check"), ledger),
         (_("Interventions (re-dispatches, failed runs, takeovers, replays)"), str(len(report.interventions))),
         (_("Audit chain"), audit),
+        (_("Latest audit checkpoint"), anchor),
     ]  # fmt: skip
 
 
@@ -319,6 +327,29 @@ def _interventions_table(report: MarketReport, st) -> list:
     return out
 
 
+def _checkpoint_section(report: MarketReport, st) -> list:
+    """The newest signed checkpoint, as a token to keep (the JSON and CSV hold them all).
+
+    Broken after each dot so that it fits the page; `verify_audit_chain --checkpoint`
+    ignores whitespace after a dot, so the copied lines parse as they are.
+    """
+    checkpoint = report.audit.latest_checkpoint
+    if checkpoint is None:
+        return []
+    head, seq, at, head_hash, kid, signature = checkpoint.token.split(".")
+    mono = ParagraphStyle("mono", parent=st["small"], fontName="Courier", wordWrap=None)
+    return [
+        paragraph(_("Audit chain checkpoint"), st["h2"]),
+        paragraph(
+            _("Keep this token. manage.py verify_audit_chain --checkpoint TOKEN proves that the "
+              "audit chain still holds every event up to #%(seq)s, unchanged; a chain that was "
+              "cut short or rewritten fails.") % {"seq": checkpoint.seq},
+            st["small"],
+        ),
+        paragraph(f"{head}.{seq}.{at}.\n{head_hash}.\n{kid}.{signature}", mono),
+    ]  # fmt: skip
+
+
 def _method(st) -> list:
     notes = [
         _("Welfare is each run's objective over its horizon as recorded at clearing; savings are "
@@ -375,6 +406,7 @@ def render_report_pdf(report: MarketReport, language: str = "ja") -> bytes:
             *_compliance_table(report, st),
             *_runs_table(report, st),
             *_interventions_table(report, st),
+            *_checkpoint_section(report, st),
             *_method(st),
         ]
         footer = f"wattbit — {title}"

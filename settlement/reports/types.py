@@ -144,11 +144,33 @@ class Intervention:
 
 
 @dataclass(frozen=True)
+class AuditCheckpointRow:
+    """A signed checkpoint of the audit chain (aggregator.audit_checkpoints), as printed.
+
+    Regulators keep `token`; `verify_audit_chain --checkpoint` takes it (or this report's
+    JSON or CSV) and proves the chain still holds every event up to `seq`, unchanged.
+    """
+
+    seq: int
+    head_hash: str
+    at: datetime
+    key_id: str
+    signature: str
+    token: str
+
+
+@dataclass(frozen=True)
 class AuditStatus:
     ok: bool
     checked: int
     first_bad_seq: int | None
     reason: str
+    # Issued in the period, plus the newest one at generation time (last, highest seq).
+    checkpoints: list[AuditCheckpointRow] = field(default_factory=list)
+
+    @property
+    def latest_checkpoint(self) -> AuditCheckpointRow | None:
+        return self.checkpoints[-1] if self.checkpoints else None
 
 
 @dataclass(frozen=True)

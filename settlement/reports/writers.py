@@ -129,6 +129,7 @@ def render_csv(report: MarketReport) -> bytes:
         ("audit_chain_ok", report.audit.ok, ""),
         ("audit_events_checked", report.audit.checked, "events"),
         ("audit_first_bad_seq", report.audit.first_bad_seq, ""),
+        ("audit_checkpoints", len(report.audit.checkpoints), "checkpoints"),
     ]
     for metric, value, unit in summary:
         row("summary", None, "", metric, value, unit)
@@ -153,4 +154,7 @@ def render_csv(report: MarketReport) -> bytes:
         row("run", run.interval_start, "", "redispatches", run.redispatches)
     for i in report.interventions:
         row("intervention", i.interval_start, "", i.kind, i.summary)
+    # One row per signed checkpoint; its token is what verify_audit_chain --checkpoint takes.
+    for cp in report.audit.checkpoints:
+        row("audit_checkpoint", cp.at, "", "token", cp.token)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
