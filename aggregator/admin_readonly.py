@@ -1,5 +1,7 @@
-"""The admin base for records the exchange only appends to (audit chain, ledger, cleared
-bids, meter readings): the market operator reads them there and changes nothing."""
+"""The admin base for records the admin must not change: rows the exchange only appends to
+(audit chain, ledger, cleared bids, meter readings), and rows that change only through a
+service that validates the change and audits it (participants, parameters, signals). The
+market operator reads them there; changes go through the portal or the API."""
 
 from django.contrib import admin
 

@@ -1,4 +1,8 @@
-"""Django admin for the market operator: parameters and signals; bids only once cleared.
+"""Django admin for the market operator, read-only: parameters, signals, cleared bids.
+
+Market parameters change on the portal's *Market parameters* page and signals through
+their import and publish services, which validate and audit every change; the admin saves
+rows directly, so it only shows them.
 
 Bids are sealed: before clearing not even the operator's staff may read them, so the bid
 admins list cleared/rejected bids only (read-only), and revisions and idempotency keys
@@ -22,25 +26,19 @@ from market.models import (
 
 
 @admin.register(MarketParameters)
-class MarketParametersAdmin(admin.ModelAdmin):
+class MarketParametersAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "gate_closure_lead_minutes", "horizon_intervals", "updated_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return not MarketParameters.objects.exists()
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Signal)
-class SignalAdmin(admin.ModelAdmin):
+class SignalAdmin(ReadOnlyAdmin):
     list_display = ["kind", "area", "interval_start", "value", "source", "published_at"]
     list_filter = ["kind", "area", "source"]
     date_hierarchy = "interval_start"
 
 
 @admin.register(CarbonFactor)
-class CarbonFactorAdmin(admin.ModelAdmin):
+class CarbonFactorAdmin(ReadOnlyAdmin):
     list_display = ["area", "year", "g_per_kwh", "renewable_pct", "source"]
 
 

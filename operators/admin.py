@@ -1,7 +1,15 @@
-"""Django admin for the market operator: onboarding and reference data, read-mostly."""
+"""Django admin for the market operator: participants and reference data, read-only.
+
+Every change to these rows goes through a service that validates it and records it on the
+audit chain (operators.services, the portal's pages); an admin form would save the row
+directly and skip both (e.g. a webhook URL pointing at 169.254.169.254). Onboarding is the
+portal's *Participants* page; organisations, members, sites, keys and webhooks are changed
+by their owners in the portal or the API.
+"""
 
 from django.contrib import admin
 
+from aggregator.admin_readonly import ReadOnlyAdmin
 from operators.models import (
     ApiKey,
     DemandZone,
@@ -14,29 +22,29 @@ from operators.models import (
 
 
 @admin.register(GridArea)
-class GridAreaAdmin(admin.ModelAdmin):
+class GridAreaAdmin(ReadOnlyAdmin):
     list_display = ["code", "name_en", "name_ja", "jepx_order"]
 
 
 @admin.register(DemandZone)
-class DemandZoneAdmin(admin.ModelAdmin):
+class DemandZoneAdmin(ReadOnlyAdmin):
     list_display = ["code", "name_en", "name_ja", "area"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ReadOnlyAdmin):
     list_display = ["slug", "legal_name_en", "legal_name_ja", "roles", "is_active"]
     search_fields = ["slug", "legal_name_en", "legal_name_ja"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["user", "organisation", "role"]
     list_filter = ["role", "organisation"]
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     # The hash is never shown or editable; keys are created through the service only.
     list_display = [
         "prefix",
@@ -59,12 +67,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     exclude = ["secret_sha256"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ReadOnlyAdmin):
     list_display = [
         "code",
         "organisation",
@@ -78,10 +83,6 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "organisation", "is_active", "created_at"]
     exclude = ["secret_encrypted"]
-    readonly_fields = ["secret_prefix"]
-
-    def has_add_permission(self, request) -> bool:
-        return False

@@ -1,6 +1,7 @@
-"""Django admin for settlement: parameters editable by the market operator, the rest read-only.
+"""Django admin for settlement, read-only.
 
-Ledger rows and meter readings are append-only; the admin shows them and changes nothing.
+Ledger rows and meter readings are append-only; settlement parameters change on the
+portal's *Settlement parameters* page (validated and audited). The admin changes nothing.
 """
 
 from django.contrib import admin
@@ -11,17 +12,11 @@ from settlement.models import MeterReading, SettlementParameters
 
 
 @admin.register(SettlementParameters)
-class SettlementParametersAdmin(admin.ModelAdmin):
+class SettlementParametersAdmin(ReadOnlyAdmin):
     list_display = [
         "market_fee_jpy_per_cu_h", "deviation_multiplier", "metering_deadline_hours",
         "metering_tolerance_pct", "consumption_tax_rate", "updated_at",
     ]  # fmt: skip
-
-    def has_add_permission(self, request) -> bool:
-        return not SettlementParameters.objects.exists()
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Account)
