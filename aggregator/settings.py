@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aggregator.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "aggregator.middleware.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "aggregator.urls"
@@ -93,8 +95,16 @@ except ValueError as exc:
     raise ImproperEnvironment(f"DATABASE_URL is not a database URL: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A busy SQLite writer makes others wait rather than fail at once.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # SQLite as a server's database (the embedded default runs a web server and an
+    # in-process scheduler that write at once): WAL lets readers go on during a write,
+    # IMMEDIATE transactions take the write lock at BEGIN so that two writers queue behind
+    # the busy timeout instead of one failing with "database is locked" when it upgrades
+    # from a read, and NORMAL synchronous is safe under WAL.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------
@@ -152,7 +162,15 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 # --- REST API -------------------------------------------------------------------------
+# Any request body (JSON, CSV, form) above this is refused with 413 before it is read
+# (aggregator.middleware). A bulk of 10,000 bids × 48 intervals is about 3.2 MB.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 8 * 1024 * 1024)
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "aggregator.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "operators.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

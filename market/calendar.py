@@ -20,6 +20,18 @@ def slot_start(day: date, slot: int) -> datetime:
     return (midnight + (slot - 1) * INTERVAL).astimezone(UTC)
 
 
+def parse_day(text: object) -> date | None:
+    """A JST delivery date from 'YYYY-MM-DD' within the market's years, else None (a page
+    then shows its default day; arithmetic on year 1 or 9999 would overflow)."""
+    from aggregator.instants import MAX_YEAR, MIN_YEAR
+
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
 def slot_of(instant: datetime) -> tuple[date, int]:
     """The JST delivery date and slot (1..48) of the interval containing `instant`."""
     local = as_utc(instant).astimezone(JST)

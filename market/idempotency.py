@@ -70,9 +70,9 @@ def idempotent(view_method):
         actor = request_actor(request)
         if key is None or actor is None:
             return view_method(self, request, *args, **kwargs)
-        if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise InvalidInput.from_errors(
-                {HEADER: [_("Give a key of 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH}]}
+                {HEADER: [_("Give a key of 1 to %(n)d printable characters.") % {"n": MAX_KEY_LENGTH}]}
             )
         fingerprint = _fingerprint(request)
         replay = _find(actor.organisation, key, fingerprint)

@@ -23,10 +23,7 @@ from operators.views import portal_view
 
 
 def _day(request) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        return calendar.to_jst(timezone.now()).date()
+    return calendar.parse_day(request.GET.get("day", "")) or calendar.to_jst(timezone.now()).date()
 
 
 @portal_view

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.http import Http404
 from django.shortcuts import render
 
@@ -28,10 +26,9 @@ def bid_list(request):
     def filtered(qs):
         if status in BidStatus.values:
             qs = qs.filter(status=status)
-        try:
-            start = calendar.slot_start(date.fromisoformat(day), 1)
-        except ValueError:
+        if (picked := calendar.parse_day(day)) is None:
             return qs
+        start = calendar.slot_start(picked, 1)
         return qs.filter(start__lt=start + 48 * calendar.INTERVAL, end__gt=start)
 
     groups = [

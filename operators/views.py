@@ -21,7 +21,7 @@ from operators.forms import ApiKeyForm, SiteForm, WebhookEndpointForm, apply_ser
 
 
 def portal_view(view):
-    """Logged in, a member of an active organisation; domain errors become 403/404 pages."""
+    """Logged in, a member of an active organisation; domain errors become 400/403/404 pages."""
 
     @login_required
     @wraps(view)
@@ -36,6 +36,9 @@ def portal_view(view):
             raise PermissionDenied(exc.detail) from exc
         except NotFound as exc:
             raise Http404(exc.detail) from exc
+        except InvalidInput as exc:  # e.g. a download link with an impossible month
+            context = {"detail": exc.detail, "errors": exc.errors}
+            return render(request, "400.html", context, status=400)
 
     return wrapper
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from aggregator.errors import InvalidInput, NotFound
+from aggregator.instants import MAX_YEAR, MIN_YEAR
 from market.calendar import JST, as_utc
 from market.clearing_models import Allocation, EnergyAward
 from operators.actors import Actor
@@ -20,7 +21,7 @@ from settlement.ledger_models import Posting
 from settlement.models import MeterReading
 from settlement.money import HALF_HOUR
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_month(text: str | None) -> tuple[date, date]:
@@ -29,6 +30,15 @@ def parse_month(text: str | None) -> tuple[date, date]:
     if not match:
         raise InvalidInput.from_errors({"month": [_("Give the month as YYYY-MM.")]})
     year, month = int(match.group(1)), int(match.group(2))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput.from_errors(
+            {
+                "month": [
+                    _("Give a month between %(lo)d-01 and %(hi)d-12.")
+                    % {"lo": MIN_YEAR, "hi": MAX_YEAR}
+                ]
+            }
+        )
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
     return first, following

@@ -8,13 +8,14 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aggregator.errors import Forbidden, InvalidInput, NotFound
+from aggregator.instants import InstantError, InstantFilter, parse_instant
 from aggregator.replay import replay_run
 from aggregator.tasks import push_orders_after_commit
 from market import calendar, clearing_selectors
@@ -31,9 +32,9 @@ from operators.models import Site
 
 
 class IntervalFilter(django_filters.FilterSet):
-    interval = django_filters.IsoDateTimeFilter(field_name="interval_start")
-    interval_from = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="gte")
-    interval_to = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="lt")
+    interval = InstantFilter(field_name="interval_start")
+    interval_from = InstantFilter(field_name="interval_start", lookup_expr="gte")
+    interval_to = InstantFilter(field_name="interval_start", lookup_expr="lt")
 
 
 class RunFilter(IntervalFilter):
@@ -84,17 +85,31 @@ class ClearingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 class ResultsView(APIView):
     """Public results per interval and area: prices and volumes, never individual bids."""
 
-    @extend_schema(responses=cs.PublicResultSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATETIME, description="default: 24 h ago"),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="default: from + 48 h"),
+        ],
+        responses=cs.PublicResultSerializer(many=True),
+    )
     def get(self, request):
-        now = timezone.now()
-        try:
-            start = calendar.parse_iso(request.query_params.get("from") or "")
-        except ValueError:
-            start = calendar.floor_interval(now) - 24 * calendar.INTERVAL
-        try:
-            end = calendar.parse_iso(request.query_params.get("to") or "")
-        except ValueError:
-            end = start + 96 * calendar.INTERVAL
+        errors: dict[str, list[str]] = {}
+
+        def instant(name: str):
+            text = request.query_params.get(name)
+            if not text:
+                return None
+            try:
+                return parse_instant(text)
+            except InstantError as exc:
+                errors[name] = [str(exc)]
+                return None
+
+        start, end = instant("from"), instant("to")
+        if errors:
+            raise InvalidInput.from_errors(errors)
+        start = start or calendar.floor_interval(timezone.now()) - 24 * calendar.INTERVAL
+        end = end or start + 96 * calendar.INTERVAL
         if end <= start or end - start > 31 * 48 * calendar.INTERVAL:
             raise InvalidInput.from_errors({"to": [_("Give 'to' after 'from', at most 31 days.")]})
         rows = clearing_selectors.public_results(start=start, end=end)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from aggregator.instants import InstantFilter
 from market.choices import BidStatus, SignalKind, WorkloadKind
 from market.models import CapacityOffer, EnergyOffer, Signal, WorkloadBid
 
 
 class _BidFilter(django_filters.FilterSet):
     # Bids overlapping [interval_from, interval_to).
-    interval_from = django_filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt")
-    interval_to = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    interval_from = InstantFilter(field_name="end", lookup_expr="gt")
+    interval_to = InstantFilter(field_name="start", lookup_expr="lt")
     status = django_filters.MultipleChoiceFilter(choices=BidStatus.choices)
 
 
@@ -53,8 +54,8 @@ class WorkloadBidFilter(_BidFilter):
 class SignalFilter(django_filters.FilterSet):
     kind = django_filters.CharFilter(help_text=", ".join(SignalKind.values))
     area = django_filters.CharFilter(field_name="area_id")
-    interval_from = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="gte")
-    interval_to = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="lt")
+    interval_from = InstantFilter(field_name="interval_start", lookup_expr="gte")
+    interval_to = InstantFilter(field_name="interval_start", lookup_expr="lt")
     source = django_filters.CharFilter()
 
     class Meta:

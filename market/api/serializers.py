@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from aggregator.api.fields import FiniteFloatField
 from market import calendar
 from market.choices import BidStatus, SignalKind
 from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
@@ -143,8 +144,8 @@ class SignalPublishSerializer(serializers.Serializer):
 
 class BestWindowsQuerySerializer(serializers.Serializer):
     areas = serializers.CharField(help_text="comma-separated area codes")
-    hours = serializers.FloatField(min_value=0.5, max_value=48)
-    within = serializers.FloatField(min_value=0.5, max_value=14 * 24, default=24)
+    hours = FiniteFloatField(min_value=0.5, max_value=48)
+    within = FiniteFloatField(min_value=0.5, max_value=14 * 24, default=24)
     metric = serializers.ChoiceField(choices=["price", "carbon"], default="price")
     start = serializers.DateTimeField(required=False, help_text="default: the current interval")
 

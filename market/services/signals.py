@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from aggregator.audit import audit_record
 from aggregator.errors import Forbidden, InvalidInput
+from aggregator.numbers import to_decimal
 from market import calendar
 from market.choices import SignalKind
 from market.jepx import SpotRow
@@ -247,11 +248,8 @@ def signal_publish(
         if at in seen:
             errors.setdefault("values", []).append(_("Item %(i)d: a repeated interval.") % {"i": i})
         seen.add(at)
-        try:
-            number = Decimal(str(number))
-        except (InvalidOperation, ValueError):
-            number = Decimal("NaN")
-        if not number.is_finite():
+        number = to_decimal(number)
+        if number is None:
             errors.setdefault("values", []).append(_("Item %(i)d: not a number.") % {"i": i})
             continue
         if kind in (SignalKind.AREA_PRICE, SignalKind.SYSTEM_PRICE):

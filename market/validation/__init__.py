@@ -11,6 +11,8 @@ from market import calendar
 from market.choices import BidType
 from market.validation.context import BidContext, SiteInfo
 from market.validation.fields import (
+    MAX_CU,
+    MAX_KWH,
     Checker,
     Errors,
     each,
@@ -79,7 +81,7 @@ def _clean_capacity(c: Checker, data: dict, ctx: BidContext, n: int | None, fiel
             % {"code": code},
         )
         site = None
-    cu = series(c, "cu", data.get("cu"), n, minimum=Decimal(0))
+    cu = series(c, "cu", data.get("cu"), n, minimum=Decimal(0), maximum=MAX_CU, max_unit="CU")
     if cu is not None and site is not None and max(cu) > site.capacity_cu:
         c.err("cu", _("More than the site's capacity of %(cap)d CU.") % {"cap": site.capacity_cu})
     p = ctx.params
@@ -102,11 +104,11 @@ def _clean_energy(c: Checker, data: dict, ctx: BidContext, n: int | None, fields
     area = data.get("area")
     if not area:
         c.err("area", _("This field is required."))
-    elif area not in ctx.areas:
+    elif not isinstance(area, str) or area not in ctx.areas:
         c.err("area", _("Unknown grid area '%(area)s'.") % {"area": area})
     else:
         fields["area_id"] = area
-    kwh = series(c, "kwh", data.get("kwh"), n, minimum=Decimal(0))
+    kwh = series(c, "kwh", data.get("kwh"), n, minimum=Decimal(0), maximum=MAX_KWH, max_unit="kWh")
     p = ctx.params
     price = series(
         c,

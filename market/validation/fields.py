@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from aggregator.instants import InstantError, parse_instant
+from aggregator.numbers import to_decimal
 from market import calendar
 from market.validation.context import BidContext
 
@@ -23,19 +24,16 @@ class Checker:
         self.errors.setdefault(name, []).append(message)
 
 
-def to_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
 def plain(number: Decimal) -> int | float:
     """A JSON number for a quantity: whole numbers stay integers."""
     return int(number) if number == number.to_integral_value() else float(number)
+
+
+# Upper bounds of quantities (per interval where it applies): far above any real site,
+# supplier or workload, low enough that no conversion of a client's number can run away.
+MAX_CU = Decimal(1_000_000)
+MAX_KWH = Decimal(10_000_000)
+MAX_CU_INTERVALS = Decimal(100_000_000)
 
 
 def each(fn, numbers: list[Decimal]) -> list:
@@ -61,6 +59,7 @@ def series(
     minimum: Decimal | None = None,
     maximum: Decimal | None = None,
     unit: str = "",
+    max_unit: str = "",
 ) -> list[Decimal] | None:
     """A per-interval profile: a list of n numbers, or one number meaning 'every interval'."""
     if value is None:
@@ -108,7 +107,7 @@ def series(
             c.err(
                 name,
                 _("Interval %(i)d: %(v)s is above the market maximum of %(max)s %(unit)s.")
-                % {"i": i, "v": number, "max": show(maximum), "unit": unit},
+                % {"i": i, "v": number, "max": show(maximum), "unit": unit or max_unit},
             )
             return None
         out.append(number)
@@ -125,6 +124,7 @@ def scalar(
     minimum=None,
     maximum=None,
     unit="",
+    max_unit="",
     strict_positive=False,
     required=True,
 ) -> Decimal | None:
@@ -150,7 +150,7 @@ def scalar(
         c.err(
             name,
             _("Above the market maximum of %(max)s %(unit)s.")
-            % {"max": show(maximum), "unit": unit},
+            % {"max": show(maximum), "unit": unit or max_unit},
         )
     else:
         return number
@@ -173,14 +173,18 @@ def tags(
 
 def interval_window(c: Checker, data: dict, ctx: BidContext) -> tuple[datetime, int] | None:
     raw = data.get("start")
-    start = raw if isinstance(raw, datetime) else parse_datetime(str(raw)) if raw else None
     count = data.get("intervals")
     lead = ctx.params.gate_closure_lead_minutes
+    start = None
     if raw in (None, ""):
         c.err("start", _("This field is required."))
-    elif start is None or start.tzinfo is None:
-        c.err("start", _("Give an ISO 8601 time with a timezone, e.g. 2026-04-01T09:00:00+09:00."))
-        start = None
+    else:
+        try:
+            start = parse_instant(raw)
+        except InstantError as exc:
+            c.err("start", str(exc))
+    if start is None:
+        pass
     elif not calendar.is_aligned(start):
         c.err("start", _("Intervals start on the hour or half hour (JEPX slots)."))
         start = None

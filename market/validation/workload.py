@@ -9,7 +9,16 @@ from django.utils.translation import gettext as _
 
 from market.choices import WorkloadKind
 from market.validation.context import BidContext
-from market.validation.fields import Checker, each, plain, scalar, series, tags
+from market.validation.fields import (
+    MAX_CU,
+    MAX_CU_INTERVALS,
+    Checker,
+    each,
+    plain,
+    scalar,
+    series,
+    tags,
+)
 from operators.choices import Accelerator, ResidencyTag
 
 BATCH_ONLY = ("remaining_cu_intervals", "gang", "no_migration", "migration_cost", "home_site")
@@ -42,7 +51,7 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
         unit="JPY/CU-h",
     )
     zone = data.get("zone") or None
-    if zone is not None and zone not in ctx.zones:
+    if zone is not None and (not isinstance(zone, str) or zone not in ctx.zones):
         c.err("zone", _("Unknown demand zone '%(z)s'.") % {"z": zone})
         zone = None
     latency = data.get("max_latency_ms")
@@ -53,8 +62,9 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
         elif not data.get("zone"):
             c.err("zone", _("Name the demand zone the latency limit refers to."))
     max_cu = scalar(
-        c, "max_cu", data.get("max_cu"), strict_positive=True, required=kind == WorkloadKind.BATCH
-    )
+        c, "max_cu", data.get("max_cu"), strict_positive=True, required=kind == WorkloadKind.BATCH,
+        maximum=MAX_CU, max_unit="CU",
+    )  # fmt: skip
     fields.update(
         kind=kind,
         accelerator=accelerator,
@@ -70,7 +80,9 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
         for name in BATCH_ONLY:
             if data.get(name) not in (None, False, 0, "0", ""):
                 c.err(name, _("Only for batch workloads."))
-        demand = series(c, "demand", data.get("demand"), n, minimum=Decimal(0))
+        demand = series(
+            c, "demand", data.get("demand"), n, minimum=Decimal(0), maximum=MAX_CU, max_unit="CU"
+        )
         if demand is not None:
             fields["demand"] = each(plain, demand)
         fields.update(
@@ -88,8 +100,9 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
             )
         fields["demand"] = None
         fields["remaining_cu_intervals"] = scalar(
-            c, "remaining_cu_intervals", data.get("remaining_cu_intervals"), strict_positive=True
-        )
+            c, "remaining_cu_intervals", data.get("remaining_cu_intervals"), strict_positive=True,
+            maximum=MAX_CU_INTERVALS, max_unit="CU-intervals",
+        )  # fmt: skip
         gang = data.get("gang")
         if gang is not None and (isinstance(gang, bool) or not isinstance(gang, int) or gang < 1):
             c.err("gang", _("A whole number of CU, at least 1."))
@@ -98,8 +111,9 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
             c.err("gang", _("Larger than max_cu: no allocation could ever be made."))
         fields["gang"] = gang
         fields["migration_cost"] = scalar(
-            c, "migration_cost", data.get("migration_cost", 0), minimum=Decimal(0)
-        ) or Decimal(0)
+            c, "migration_cost", data.get("migration_cost", 0), minimum=Decimal(0),
+            maximum=p.limit_price_max, max_unit="JPY per CU",
+        ) or Decimal(0)  # fmt: skip
         no_migration = data.get("no_migration", False)
         if not isinstance(no_migration, bool):
             c.err("no_migration", _("Must be true or false."))
@@ -107,7 +121,7 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
         home = data.get("home_site") or None
         fields["home_site_id"] = None
         if home is not None:
-            if home not in ctx.sites:
+            if not isinstance(home, str) or home not in ctx.sites:
                 c.err("home_site", _("Unknown or inactive site '%(code)s'.") % {"code": home})
             else:
                 fields["home_site_id"] = ctx.sites[home].pk

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregator.errors import Forbidden, InvalidInput, NotFound
+from aggregator.numbers import to_decimal
 from operators.actors import Actor
 from operators.choices import (
     PREFECTURES,
@@ -61,12 +61,7 @@ SITE_FIELDS = (
 )
 
 
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return result if result.is_finite() else None
+_decimal = to_decimal
 
 
 def _clean_site(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:

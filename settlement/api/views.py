@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aggregator.errors import InvalidInput, NotFound
+from aggregator.instants import InstantFilter
 from market.idempotency import idempotent
 from operators.api.permissions import request_actor
 from operators.api.views import ActorMixin
@@ -26,9 +27,9 @@ from settlement.statements import monthly_documents, statement_for, statement_su
 
 
 class MeterReadingFilter(django_filters.FilterSet):
-    interval = django_filters.IsoDateTimeFilter(field_name="interval_start")
-    interval_from = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="gte")
-    interval_to = django_filters.IsoDateTimeFilter(field_name="interval_start", lookup_expr="lt")
+    interval = InstantFilter(field_name="interval_start")
+    interval_from = InstantFilter(field_name="interval_start", lookup_expr="gte")
+    interval_to = InstantFilter(field_name="interval_start", lookup_expr="lt")
 
     class Meta:
         model = MeterReading
@@ -48,6 +49,10 @@ class MeterReadingViewSet(
     @extend_schema(request=s.MeterReadingInSerializer, responses={201: s.MeterReadingSerializer})
     @idempotent
     def create(self, request):
+        if not isinstance(request.data, dict):
+            raise InvalidInput.from_errors(
+                {"non_field_errors": [_("Give one reading as a JSON object.")]}
+            )
         reading = meter_report(actor=self.actor, item=dict(request.data))
         return Response(s.MeterReadingSerializer(reading).data, status=status.HTTP_201_CREATED)
 
@@ -91,7 +96,8 @@ class MeterCsvView(APIView):
         if upload is not None:
             content = upload.read()
         elif request.content_type.startswith("text/csv"):
-            content = request.data
+            # An empty body never reaches the parser: DRF gives an empty QueryDict instead.
+            content = request.data if isinstance(request.data, bytes | str) else b""
         else:
             raise InvalidInput.from_errors({"file": [_("Upload a CSV file as 'file'.")]})
         readings = meter_report_csv(actor=request_actor(request), content=content)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.utils.translation import gettext as _
 
 from aggregator.errors import InvalidInput
+from aggregator.instants import MAX_YEAR, MIN_YEAR
 from market import calendar
 
 
@@ -25,6 +26,8 @@ class Period:
 def day_period(text: str) -> Period:
     try:
         day = date.fromisoformat(text)
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise ValueError(text)
     except (TypeError, ValueError):
         raise InvalidInput.from_errors(
             {"day": [_("Give a day as YYYY-MM-DD (got %(value)r).") % {"value": text}]}
@@ -37,7 +40,7 @@ def month_period(text: str) -> Period:
     try:
         year, month = (int(part) for part in text.split("-"))
         first = date(year, month, 1)
-        if len(text) != 7:
+        if len(text) != 7 or not MIN_YEAR <= year <= MAX_YEAR:
             raise ValueError(text)
     except (AttributeError, TypeError, ValueError):
         raise InvalidInput.from_errors(

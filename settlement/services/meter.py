@@ -12,7 +12,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregator.errors import Conflict, Forbidden, InvalidInput
+from aggregator.numbers import to_decimal
+from aggregator.public_ids import parse_public_id
 from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward, RunStatus
 from market.models import EnergyOffer, WorkloadBid
@@ -37,19 +39,8 @@ MAX_BULK = 10_000
 CSV_COLUMNS = ("kind", "interval_start", "site", "workload", "offer", "cu", "kwh")
 
 
-def _pk(public_id: Any, prefix: str) -> int | None:
-    text = str(public_id or "").strip()
-    if text.startswith(prefix + "-"):
-        text = text[len(prefix) + 1 :]
-    return int(text) if text.isdigit() else None
-
-
-def _quantity(value: Any) -> Decimal | None:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+_pk = parse_public_id
+_quantity = to_decimal
 
 
 @dataclass
@@ -362,6 +353,8 @@ def meter_report_csv(
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidInput.from_errors({"file": [_("The file is not UTF-8 text.")]}) from None
+    if not content.strip():
+        raise InvalidInput.from_errors({"file": [_("The file is empty.")]})
     reader = csv.DictReader(io.StringIO(content, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if "kind" not in header or "interval_start" not in header:
