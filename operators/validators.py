@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
+
+from operators.addresses import address_problem
 
 
 def invoice_number_problem(value: str) -> str | None:
@@ -30,10 +31,16 @@ def invoice_number_problem(value: str) -> str | None:
 
 
 def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
-    """Why a webhook target is refused, or None. Blocks SSRF towards internal networks."""
+    """Why a webhook target is refused, or None. Blocks SSRF towards internal networks.
+
+    Every address the host resolves to must be public (operators.addresses, which also
+    looks inside IPv6 forms that carry an IPv4 address); delivery checks again, on the
+    address it connects to (operators.webhooks).
+    """
     try:
         parts = urlsplit(url)
-    except ValueError:
+        port = parts.port
+    except ValueError:  # also a port outside 0–65535
         return _("Not a valid URL.")
     if parts.scheme not in ("https", "http"):
         return _("Use an https:// URL.")
@@ -46,11 +53,9 @@ def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
     if allow_private:
         return None
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         return _("The host name does not resolve.")
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return _("The host resolves to a private or reserved address, which is not allowed.")
+    if any(address_problem(str(info[4][0])) for info in infos):
+        return _("The host resolves to a private or reserved address, which is not allowed.")
     return None

@@ -33,11 +33,31 @@ from market.services.orders import order_payload
 from operators.actors import Actor
 from operators.choices import Scope
 from operators.crypto import decrypt_secret
-from operators.webhooks import SIGNATURE_HEADER, PushResult, post_json, signature_header
+from operators.webhooks import (
+    SIGNATURE_HEADER,
+    PushResult,
+    longest_attempt_s,
+    post_json,
+    signature_header,
+)
 
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 120.0
 PUSH_THREADS = 8
+# Building the requests before the pushes and recording the attempts after them.
+LEASE_MARGIN_S = 30.0
+
+
+def delivery_lease(batch: int, timeout_s: float) -> timedelta:
+    """How long a batch's claims last: longer than the batch can possibly take.
+
+    The batch is sent PUSH_THREADS at a time, and each attempt ends by its total deadline
+    (`longest_attempt_s`: post_json enforces it however slowly a receiver answers), so the
+    relay never takes over a delivery whose push is still in flight — nor the batch's tail
+    before it was sent.
+    """
+    rounds = max(1, -(-batch // PUSH_THREADS))
+    return timedelta(seconds=longest_attempt_s(timeout_s) * rounds + LEASE_MARGIN_S)
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -132,10 +152,7 @@ def deliveries_push_due(
     if order_ids is not None:
         candidates = candidates.filter(order_id__in=order_ids)
     ids = list(candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-    # The batch is sent PUSH_THREADS at a time and each push may take up to the timeout:
-    # the lease covers the whole batch, or its tail would be taken over before being sent.
-    rounds = -(-len(ids) // PUSH_THREADS)
-    lease = timedelta(seconds=timeout_s * max(1, rounds) + 30)
+    lease = delivery_lease(len(ids), timeout_s)
     claimed = [pk for pk in ids if _claim(pk, now, clock, lease)]
     deliveries = list(
         OrderDelivery.objects.filter(pk__in=claimed).select_related(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from aggregator.cycle import run_clear_interval
 from market.dispatch_models import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
 from market.services.dispatch import backoff_delay, deliveries_push_due, orders_flag_unacknowledged
+from operators import services as op
+from operators.webhooks import longest_attempt_s
+from tests.conftest import actor_of
 from tests.cycle.conftest import gate, register_webhook
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +117,35 @@ def test_unacknowledged_orders_flagged_at_interval_start(market):
     assert orders_flag_unacknowledged(now=k - timedelta(seconds=1)) == 0
     assert orders_flag_unacknowledged(now=k) == 5
     assert orders_flag_unacknowledged(now=k + timedelta(minutes=1)) == 0
+
+
+def test_a_trickling_receiver_releases_the_push_at_its_deadline(market, receiver, settings):
+    # Issue 14: one header byte at a time held a push for 40 s with a 5 s timeout.
+    settings.WEBHOOK_TIMEOUT_S = 1
+    register_webhook(market.charlie, receiver)
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    receiver.trickle_s = 0.05
+    started = time.monotonic()
+    summary = deliveries_push_due(now=gate(k))
+    elapsed = time.monotonic() - started
+    assert summary.failed == 1 and elapsed < longest_attempt_s(1) + 1, elapsed
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.error == "timeout" and 1000 <= attempt.latency_ms < 1000 * longest_attempt_s(1)
+    delivery = OrderDelivery.objects.get()
+    assert delivery.state == DeliveryState.PENDING and delivery.claimed_until is None
+    assert receiver.requests == 1 and receiver.max_in_flight == 1
+
+
+def test_a_stored_target_embedding_a_private_ipv4_is_refused_at_delivery(market, settings):
+    # Registered while private targets were allowed (the demo); production refuses to push.
+    op.webhook_endpoint_create(
+        actor=actor_of(market.charlie), url="https://[64:ff9b::a9fe:a9fe]/latest/meta-data/"
+    )
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    assert deliveries_push_due(now=gate(k)).failed == 1
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.status_code is None and attempt.error.startswith("refused:")
+    assert "169.254.169.254" in attempt.error

@@ -7,6 +7,7 @@ idempotency key processed twice by a receiver.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -18,6 +19,7 @@ from aggregator.tasks import clear_due_intervals, clear_interval, push_due_deliv
 from market import calendar
 from market.clearing_models import ClearingRun, RunStatus
 from market.dispatch_models import DeliveryAttempt, DeliveryState, OrderDelivery
+from operators.webhooks import longest_attempt_s
 from tests.e2e.checks import (
     all_delivered,
     assert_attempts_consistent,
@@ -275,6 +277,59 @@ def test_a_slow_receiver_times_out_without_holding_the_worker_and_is_served_late
         timeout=3 * WEBHOOK_TIMEOUT_S + 5,
         what=f"{extra} duplicates counted (got {slow.duplicates})",
     )
+    assert set(others().values_list("attempts", flat=True)) == {1}
+    assert_attempts_consistent()
+    assert not workers.failures(), workers.failures()
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_deadline_and_never_pushed_twice_at_once(
+    market_factory, workers
+):
+    # Issue 14: a receiver sending one header byte at a time held a push far past its
+    # timeout (each read succeeded in time). Here each byte comes 0.2 s apart: the answer
+    # would take about 45 s, against a 2 s deadline per attempt.
+    market = market_factory(horizon=4)
+    slow = market.receivers["prov2"]
+    slow.trickle_s = 0.2
+    # Two pool processes: the relay's beats run beside a push that is waiting on the
+    # trickling receiver, and must not push the same delivery while it is in flight.
+    workers.start(concurrency=2)
+    clear_interval.delay(calendar.iso_z(market.interval), calendar.iso_z(market.gate_closure))
+
+    def mine():
+        return OrderDelivery.objects.filter(order__organisation__slug="prov2")
+
+    def others():
+        return OrderDelivery.objects.exclude(order__organisation__slug="prov2")
+
+    wait_for(
+        lambda: mine().exists()
+        and all(d.attempts >= 2 for d in mine())
+        and all_delivered_in(others()),
+        timeout=45,
+        tick=relay,
+        what="two cut-off attempts at the trickling receiver",
+        context=workers.logs,
+    )
+    longest_ms = longest_attempt_s(WEBHOOK_TIMEOUT_S) * 1000
+    for attempt in DeliveryAttempt.objects.filter(delivery__in=mine()):
+        assert attempt.status_code is None and attempt.error == "timeout", attempt.error
+        assert WEBHOOK_TIMEOUT_S * 1000 <= attempt.latency_ms < longest_ms, attempt.latency_ms
+    assert slow.trickled_bytes < 45 / slow.trickle_s  # no attempt waited for the whole answer
+    # Every push of a trickled delivery holds its sender for the whole deadline, so two
+    # pushes of one order version starting closer together than that were both in flight.
+    # (The receiver itself only notices a hang-up at its next write, so its own count of
+    # open requests may briefly overlap a retry; the start times are what the sender did.)
+    starts = sorted(at for _key, at in slow.arrivals)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert gaps and min(gaps) >= WEBHOOK_TIMEOUT_S - 0.05, gaps
+
+    slow.trickle_s = 0
+    wait_for(all_delivered, timeout=60, tick=relay, what="the receiver served once it answers")
+    run = assert_one_completed_run(market)
+    orders = assert_orders_once(run)
+    assert_each_key_received_once(market, orders)
+    assert slow.duplicates == sum(d.attempts - 1 for d in mine())
     assert set(others().values_list("attempts", flat=True)) == {1}
     assert_attempts_consistent()
     assert not workers.failures(), workers.failures()

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
 
-from operators.webhooks import SIGNATURE_HEADER, post_json, signature_header, verify_signature
+from market.services.dispatch import PUSH_THREADS, delivery_lease
+from operators.webhooks import (
+    SIGNATURE_HEADER,
+    longest_attempt_s,
+    post_json,
+    signature_header,
+    verify_signature,
+)
 from tests.support.receiver import Receiver
 
 SECRET = "whsec_test_secret"
@@ -82,3 +90,50 @@ def test_slow_receiver_times_out_without_blocking(receiver):
 def test_receiver_down_is_an_error_not_an_exception():
     result = post_json("http://127.0.0.1:9/hook", b"{}", {}, timeout_s=1, allow_private=True)
     assert result.status_code is None and result.error
+
+
+# --- A total deadline per attempt (issue 14) ---------------------------------------------
+
+
+def _signed(body: bytes = b"{}") -> dict[str, str]:
+    return {SIGNATURE_HEADER: signature_header(SECRET, body, int(time.time()))}
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_total_deadline(receiver):
+    # One byte every 50 ms: every single read succeeds well within the timeout, so only a
+    # deadline on the whole attempt stops the sender (the answer would take ~11 s).
+    receiver.trickle_s = 0.05
+    started = time.monotonic()
+    result = post_json(receiver.url, b"{}", _signed(), timeout_s=1.0, allow_private=True)
+    elapsed = time.monotonic() - started
+    assert result.error == "timeout" and result.status_code is None
+    assert 1.0 <= elapsed < longest_attempt_s(1.0), elapsed
+    assert 1000 <= result.latency_ms < longest_attempt_s(1.0) * 1000
+    assert receiver.trickled_bytes >= 5  # bytes did keep arriving
+
+
+def test_a_hanging_name_lookup_counts_against_the_deadline(monkeypatch):
+    # The system resolver cannot be made to hang here; stand in for one that does.
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "hooks.example.invalid":
+            time.sleep(3)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    result = post_json("https://hooks.example.invalid/x", b"{}", {}, timeout_s=0.5)
+    assert result.error == "timeout"
+    assert time.monotonic() - started < longest_attempt_s(0.5)
+
+
+@pytest.mark.parametrize("batch", [1, 8, 9, 2000])
+def test_the_delivery_lease_outlasts_every_attempt_of_its_batch(receiver, batch):
+    receiver.trickle_s = 0.05
+    started = time.monotonic()
+    outcome = post_json(receiver.url, b"{}", _signed(), timeout_s=0.5, allow_private=True)
+    measured = time.monotonic() - started
+    assert outcome.error == "timeout" and measured <= longest_attempt_s(0.5)
+    rounds = -(-batch // PUSH_THREADS)
+    assert delivery_lease(batch, 0.5).total_seconds() > rounds * longest_attempt_s(0.5)

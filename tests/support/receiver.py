@@ -14,14 +14,25 @@ from operators.webhooks import SIGNATURE_HEADER, verify_signature
 
 @dataclass
 class Receiver:
+    """`delay_s` waits before answering; `trickle_s` answers one byte per `trickle_s`
+    seconds (status line and headers included), the slow-loris receiver of issue 14: each
+    single read succeeds in time, only a total deadline stops the sender waiting."""
+
     secret: str = ""
     status: int = 200
     delay_s: float = 0.0
+    trickle_s: float = 0.0
     received: list[dict] = field(default_factory=list)
     rejected: int = 0
     seen_keys: set[str] = field(default_factory=set)
     duplicates: int = 0
+    requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0  # requests open at once (a hang-up shows at the next write)
+    trickled_bytes: int = 0
+    arrivals: list[tuple[str, float]] = field(default_factory=list)  # (key, monotonic time)
     server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
@@ -33,6 +44,31 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
+                with receiver._lock:
+                    key = self.headers.get("Idempotency-Key", "")
+                    receiver.arrivals.append((key, time.monotonic()))
+                    receiver.requests += 1
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with receiver._lock:
+                        receiver.in_flight -= 1
+
+            def _trickle(self) -> None:
+                answer = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"." * 200 + b"\r\n\r\nok"
+                for byte in answer:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):
+                        return  # the sender hung up: its deadline worked
+                    receiver.trickled_bytes += 1
+                    time.sleep(receiver.trickle_s)
+                self.close_connection = True
+
+            def _answer(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
@@ -55,6 +91,9 @@ class Receiver:
                     receiver.received.append(
                         {"headers": dict(self.headers), "body": json.loads(body or b"{}")}
                     )
+                if receiver.trickle_s:
+                    self._trickle()
+                    return
                 self.send_response(200)
                 self.end_headers()
                 # The sender may have given up waiting (a timeout test); nothing to answer then.
