@@ -70,7 +70,8 @@ class InstantField(forms.Field):
         try:
             return parse_instant(value)
         except InstantError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            # django-filter formats messages with "%" (params): the client's text may hold one.
+            raise forms.ValidationError(str(exc).replace("%", "%%")) from None
 
 
 class InstantFilter(django_filters.IsoDateTimeFilter):

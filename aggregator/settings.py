@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "aggregator.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aggregator.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "aggregator.api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "aggregator.api.throttling.OrganisationRateThrottle",

@@ -20,3 +20,15 @@ class FiniteFloatField(serializers.FloatField):
         if not math.isfinite(value):
             self.fail("not_finite")
         return value
+
+
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 instant with a timezone, as aggregator.instants accepts it (UTC out)."""
+
+    def to_internal_value(self, value):
+        from aggregator.instants import InstantError, parse_instant
+
+        try:
+            return parse_instant(value)
+        except InstantError as exc:
+            raise serializers.ValidationError(str(exc)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from aggregator.api.fields import FiniteFloatField
+from aggregator.api.fields import FiniteFloatField, InstantField
 from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
 from market.dispatch_models import DeliveryAttempt, DispatchOrder, OrderDelivery
 
@@ -202,7 +202,7 @@ class OrderDeliverySerializer(serializers.ModelSerializer):
 
 class OutageSerializer(serializers.Serializer):
     site = serializers.SlugField(max_length=40)
-    interval = serializers.DateTimeField(help_text="Start of the firm interval (ISO 8601).")
+    interval = InstantField(help_text="Start of the firm interval (ISO 8601).")
     cu_available = FiniteFloatField(min_value=0, max_value=1_000_000)
 
 
@@ -210,7 +210,7 @@ class EnergyOfferChangeSerializer(serializers.Serializer):
     offer = serializers.RegexField(
         r"^en-[0-9]{1,18}$", help_text="The offer's public id, e.g. en-12."
     )
-    interval = serializers.DateTimeField()
+    interval = InstantField()
     kwh = FiniteFloatField(required=False, allow_null=True, min_value=0, max_value=1e9)
     price = FiniteFloatField(required=False, allow_null=True, min_value=-1e5, max_value=1e6)
 

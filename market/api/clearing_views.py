@@ -214,7 +214,7 @@ class OrderViewSet(
         return Response(cs.DispatchOrderSerializer(order).data)
 
     @extend_schema(responses=cs.OrderDeliverySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def deliveries(self, request, pk=None):
         """Push state per webhook endpoint, with every attempt."""
         order = self.get_object()

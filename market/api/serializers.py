@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from aggregator.api.fields import FiniteFloatField
+from aggregator.api.fields import FiniteFloatField, InstantField
 from market import calendar
 from market.choices import BidStatus, SignalKind
 from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
@@ -47,7 +47,7 @@ class EnergyOfferSerializer(_BidOut):
 
 
 class WorkloadBidSerializer(_BidOut):
-    home_site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    home_site = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = WorkloadBid
@@ -123,7 +123,7 @@ class SignalSerializer(serializers.ModelSerializer):
     # Plain strings: a second enum named "kind" (besides the workload kind) would collide in
     # the OpenAPI schema.
     kind = serializers.CharField(read_only=True, help_text=", ".join(SignalKind.values))
-    publisher = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    publisher = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Signal
@@ -131,7 +131,7 @@ class SignalSerializer(serializers.ModelSerializer):
 
 
 class SignalPointSerializer(serializers.Serializer):
-    interval_start = serializers.DateTimeField()
+    interval_start = InstantField()
     value = serializers.DecimalField(max_digits=14, decimal_places=4)
 
 
@@ -147,7 +147,7 @@ class BestWindowsQuerySerializer(serializers.Serializer):
     hours = FiniteFloatField(min_value=0.5, max_value=48)
     within = FiniteFloatField(min_value=0.5, max_value=14 * 24, default=24)
     metric = serializers.ChoiceField(choices=["price", "carbon"], default="price")
-    start = serializers.DateTimeField(required=False, help_text="default: the current interval")
+    start = InstantField(required=False, help_text="default: the current interval")
 
 
 class WindowSerializer(serializers.Serializer):
@@ -155,3 +155,37 @@ class WindowSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     mean = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+
+class BestWindowsSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=["price", "carbon"])
+    unit = serializers.CharField()
+    hours = serializers.FloatField()
+    # "from" is a Python keyword: declared below.
+    within_hours = serializers.FloatField()
+    windows = WindowSerializer(many=True, help_text="best first")
+    best = WindowSerializer(allow_null=True)
+    no_data = serializers.ListField(child=serializers.CharField(), help_text="areas without data")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateTimeField()
+        return fields
+
+
+class InterconnectorSerializer(serializers.Serializer):
+    """An inter-area interconnector (OCCTO operational capacities, reference data)."""
+
+    link_id = serializers.CharField()
+    name_en = serializers.CharField()
+    name_ja = serializers.CharField()
+    type = serializers.CharField()
+    area_a = serializers.CharField()
+    area_b = serializers.CharField()
+    forward_direction = serializers.CharField()
+    notes = serializers.CharField(allow_blank=True)
+    fwd_max_mw = serializers.IntegerField(allow_null=True)
+    fwd_median_mw = serializers.IntegerField(allow_null=True)
+    rev_max_mw = serializers.IntegerField(allow_null=True)
+    rev_median_mw = serializers.IntegerField(allow_null=True)
+    nominal_facility_mw = serializers.IntegerField(allow_null=True)

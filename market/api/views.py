@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -74,6 +74,9 @@ class _BidViewSet(
 
 
 @extend_schema(request=s.CapacityOfferInSerializer)
+@extend_schema_view(
+    destroy=extend_schema(responses=s.CapacityOfferSerializer)
+)  # cancels; the bid stays
 class CapacityOfferViewSet(_BidViewSet):
     """Capacity offers of your compute sites (CU and JPY/CU-h per interval)."""
 
@@ -86,6 +89,9 @@ class CapacityOfferViewSet(_BidViewSet):
 
 
 @extend_schema(request=s.EnergyOfferInSerializer)
+@extend_schema_view(
+    destroy=extend_schema(responses=s.EnergyOfferSerializer)
+)  # cancels; the bid stays
 class EnergyOfferViewSet(_BidViewSet):
     """Energy offers per area (kWh and JPY/kWh per interval; curtailment relief may be ≤ 0)."""
 
@@ -98,6 +104,9 @@ class EnergyOfferViewSet(_BidViewSet):
 
 
 @extend_schema(request=s.WorkloadBidInSerializer)
+@extend_schema_view(
+    destroy=extend_schema(responses=s.WorkloadBidSerializer)
+)  # cancels; the bid stays
 class WorkloadBidViewSet(_BidViewSet):
     """Workload bids: inference (demand per interval) or batch (CU-intervals in a window)."""
 
@@ -155,9 +164,7 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(s.SignalSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        parameters=[s.BestWindowsQuerySerializer], responses=s.WindowSerializer(many=True)
-    )
+    @extend_schema(parameters=[s.BestWindowsQuerySerializer], responses=s.BestWindowsSerializer)
     @action(detail=False, methods=["get"], url_path="best-windows", filterset_class=None)
     def best_windows(self, request):
         """The cheapest (or cleanest) contiguous window of `hours` per area within `within` h."""
@@ -185,6 +192,7 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             }
         )
 
+    @extend_schema(responses=s.InterconnectorSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def interconnectors(self, request):
         """Inter-area interconnector capacities (OCCTO operational values, reference data)."""

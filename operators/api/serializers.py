@@ -30,6 +30,9 @@ class DemandZoneSerializer(serializers.ModelSerializer):
 
 class OrganisationSerializer(serializers.ModelSerializer):
     roles = serializers.ListField(child=serializers.ChoiceField(OrganisationRole.choices))
+    # Plain strings in responses: either may be blank, so no pattern/format is promised.
+    invoice_registration_number = serializers.CharField(read_only=True)
+    contact_email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Organisation

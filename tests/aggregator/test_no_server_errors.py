@@ -196,3 +196,9 @@ def test_an_unexpected_error_is_problem_json_even_in_debug(client, settings, mon
     client.raise_request_exception = False
     body = _problem(client.get("/api/v1/results/"), 500)
     assert "internal detail" not in json.dumps(body)
+
+
+def test_a_percent_sign_in_a_filter_value(client):
+    """django-filter formats its messages with %: a client's % must not break that."""
+    body = _problem(client.get("/api/v1/energy-awards/", {"interval": "%s%d %"}))
+    assert "interval" in body["errors"]
