@@ -54,6 +54,10 @@ class Solution:
     mip_gap: float | None
     solver: str
     session: Any = None  # the DirectLp that produced it (fix-and-price re-solves on it)
+    # The vertex's basis in HiGHS codes (0 lower, 1 basic, 2 upper, 3 zero), None without
+    # one (an interior point): the price rule reads tightness from it (face.py).
+    col_status: np.ndarray | None = None
+    row_status: np.ndarray | None = None
 
 
 def new_highs(options: dict) -> highspy.Highs:
@@ -122,6 +126,11 @@ def collect(h: highspy.Highs, model: Model, *, integer: bool, solve_s: float) ->
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
         if status != "optimal" and info.primal_solution_status == 2:
             status = "feasible"
+    col_status = row_status = None
+    if not mip and info.basis_validity == 1:
+        basis = h.getBasis()
+        col_status = _codes(basis.col_status)
+        row_status = _codes(basis.row_status)
     return Solution(
         status=status,
         values=np.asarray(sol.col_value, dtype=np.float64),
@@ -130,7 +139,13 @@ def collect(h: highspy.Highs, model: Model, *, integer: bool, solve_s: float) ->
         solve_s=solve_s,
         mip_gap=gap,
         solver=_describe(h, mip),
+        col_status=col_status,
+        row_status=row_status,
     )
+
+
+def _codes(statuses) -> np.ndarray:
+    return np.fromiter((int(v) for v in statuses), dtype=np.int8, count=len(statuses))
 
 
 def _describe(h: highspy.Highs, mip: bool) -> str:
@@ -170,9 +185,21 @@ class DirectLp:
             logger.warning("interior point not confirmed optimal after postsolve; crossover")
             self.h.setOptionValue("run_crossover", "on")
             self.h.run()
+        elif self._interior_without_basis():
+            # The price rule reads the optimal dual face from a vertex (face.py): an interior
+            # point leaves no basis, so options that skip crossover get it on a second run.
+            logger.warning("interior point without a basis: solving again with crossover")
+            self.h.setOptionValue("run_crossover", "on")
+            self.h.run()
         sol = collect(self.h, self.model, integer=False, solve_s=time.perf_counter() - started)
         sol.session = self
         return sol
+
+    def _interior_without_basis(self) -> bool:
+        return (
+            self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            and self.h.getInfo().basis_validity != 1
+        )
 
     def _interior_not_confirmed(self) -> bool:
         return (

@@ -10,11 +10,7 @@ import scipy.sparse as sp
 from aggregator.engine.classes import Classes, disaggregate, inference_classes
 from aggregator.engine.feasibility import Indexed, Triples, pair_masks, static_pairs
 from aggregator.engine.snapshot import Snapshot
-
-# Tie-break, JPY per CU-interval, scaled by the triple's rank in (workload id, site id,
-# interval) order. Small enough never to outweigh a real price difference of 0.01 JPY/kWh
-# on one CU, large enough to make the cheapest of exactly tied placements the earliest id.
-TIE_BREAK_JPY = 1e-6
+from aggregator.engine.tiebreak import PLACEMENT_KEYS, SERVE_KEYS, TIE_BREAK_JPY, weights
 
 
 @dataclass
@@ -163,7 +159,8 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     pinned = ~np.isnan(tri_pinned)
     x_lo[pinned] = x_hi[pinned] = tri_pinned[pinned] / unit[pinned]
     margin = (idx.limit[j, t] - idx.x_price[s, t]) * h * unit
-    rank = (np.arange(n_x) + 1.0) / max(n_x, 1)
+    # Hashed per placement (tiebreak.py), keyed the same whether or not classes aggregate.
+    x_tie = weights((j * n_s + s) * n_t + t)
 
     # Migration: m_k ≥ unit·(x_k − x_prev) for triples away from home with a cost.
     mig_cost = np.array([w.migration_cost for w in snap.workloads])
@@ -317,14 +314,12 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     )
     tie = np.concatenate(
         [
-            TIE_BREAK_JPY * rank * unit,
+            TIE_BREAK_JPY * x_tie * unit,
             np.zeros(n_m),
             TIE_BREAK_JPY * (np.arange(n_e) + 1.0) / max(n_e, 1),
             np.zeros(n_g),
-            # Among a class's sites the lower (site, interval) rank, among its workloads the
-            # lower (workload, interval) rank, wins an exact tie.
-            TIE_BREAK_JPY * (zs * n_t + zt + 1.0) / max(n_s * n_t, 1),
-            TIE_BREAK_JPY * (classes.y_j * n_t + classes.y_t + 1.0) / max(n_w * n_t, 1),
+            TIE_BREAK_JPY * weights((classes.z_c * n_s + zs) * n_t + zt, PLACEMENT_KEYS),
+            TIE_BREAK_JPY * weights(classes.y_j * n_t + classes.y_t, SERVE_KEYS),
             # Equal-priced steps at a site: the lower offer id sells first.
             TIE_BREAK_JPY * (q_o * n_t + q_t + 1.0) / max(idx.step_cu.size, 1),
         ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aggregator.engine.feasibility import Indexed
-from aggregator.engine.model import Model, energy_unit_cost
+from aggregator.engine.model import Model
 from aggregator.engine.snapshot import Snapshot
 
 
@@ -64,35 +64,3 @@ def _times(a: np.ndarray, bound: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         out = a * bound
     return np.where(a == 0, 0.0, out)
-
-
-def price_idle_areas(snap: Snapshot, model: Model, values: np.ndarray, prices: Prices) -> Prices:
-    """Publish the marginal cost of the first kWh where an area consumed nothing.
-
-    With no load an area's balance dual is degenerate: any value up to its cheapest source
-    is optimal, and solvers return 0 (simplex) or an interior value (IPM). The market's
-    energy price is the cost of one more kWh consumed there, so for an idle area-interval it
-    is the cheaper of the grid (incl. carbon) and the cheapest offer with energy to spare.
-    Raising an idle row's dual up to that cost keeps every reduced cost at its sign, so the
-    dual-bound certificate is unchanged.
-    """
-    n_a, n_t = len(snap.areas), snap.n_intervals
-    grid_cost, offer_cost = energy_unit_cost(snap)
-    offers_used = values[model.n_x + model.n_m : model.g0]
-    load = np.maximum(values[model.grid_cols], 0.0).reshape(n_a, n_t).copy()
-    area_pos = {a.id: i for i, a in enumerate(snap.areas)}
-    offer_area = np.array([area_pos[o.area] for o in snap.energy_offers], dtype=np.int64)
-    if len(offers_used):
-        np.add.at(load, (offer_area[model.e_offer], model.e_t), np.maximum(offers_used, 0.0))
-    cheapest = grid_cost.copy()
-    for o, offer in enumerate(snap.energy_offers):
-        a = offer_area[o]
-        spare = offer.kwh > 0
-        cheapest[a] = np.where(spare, np.minimum(cheapest[a], offer_cost[o]), cheapest[a])
-    caps = np.array([a.cap_kw for a in snap.areas]).reshape(n_a, n_t)
-    idle = (load <= 1e-9) & (caps > 0)
-    if not idle.any():
-        return prices
-    balance = np.where(idle, cheapest, prices.balance)
-    rent = np.where(idle, 0.0, prices.cap_rent)
-    return Prices(compute=prices.compute, energy=balance + rent, balance=balance, cap_rent=rent)

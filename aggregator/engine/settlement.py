@@ -40,28 +40,40 @@ def _make_whole(shortfall: float) -> float:
 
 
 def settle(snap: Snapshot, idx: Indexed, c: Cleared) -> tuple[list[dict], dict]:
+    """Uplift per participant over the firm intervals (what settlement pays: advisory
+    intervals are cleared again by the next rolling run), and the horizon's money totals."""
     h = snap.hours
     n_w = len(snap.workloads)
     area = idx.site_area[c.s]
     kw = idx.site_kwh_per_cu[c.s] / h  # kW drawn per CU incl. PUE
     all_in = c.compute_price[c.s, c.t] + c.energy_price[area, c.t] * kw
-    pay = np.bincount(c.j, weights=all_in * c.cu * h, minlength=n_w)
-    value = np.bincount(c.j, weights=idx.limit[c.j, c.t] * c.cu * h, minlength=n_w)
+    pay_each = all_in * c.cu * h
+    value_each = idx.limit[c.j, c.t] * c.cu * h
+    pay = np.bincount(c.j, weights=pay_each, minlength=n_w)
+    firm = c.t < snap.firm_intervals
+    firm_short = np.bincount(c.j[firm], weights=(pay_each - value_each)[firm], minlength=n_w)
+    horizon_short = pay - np.bincount(c.j, weights=value_each, minlength=n_w)
 
     uplift: list[dict] = []
+    horizon_total = 0.0
     for i, w in enumerate(snap.workloads):
-        amount = _make_whole(pay[i] - value[i])
+        horizon_total += _make_whole(horizon_short[i])
+        amount = _make_whole(firm_short[i])
         if amount:
             uplift.append({"participant": w.id, "jpy": amount})
+    in_firm = np.arange(snap.n_intervals) < snap.firm_intervals
     provider_in = 0.0
     for o, offer in enumerate(snap.capacity_offers):
         # Each step is paid the site's price on its own quantity, and made whole against its
         # own price: a second offer at the site changes neither.
         si = idx.step_site[o]
         sold = c.capacity_cu[o]
-        got = float(np.nansum(np.where(sold > 0, c.compute_price[si], 0.0) * sold) * h)
-        provider_in += got
-        amount = _make_whole(float(np.sum(offer.price * sold) * h) - got)
+        got_t = np.where(sold > 0, c.compute_price[si], 0.0) * sold * h
+        got_t = np.nan_to_num(got_t)
+        provider_in += float(np.sum(got_t))
+        short_t = offer.price * sold * h - got_t
+        horizon_total += _make_whole(float(np.sum(short_t)))
+        amount = _make_whole(float(np.sum(short_t[in_firm])))
         if amount:
             uplift.append({"participant": offer.id, "jpy": amount})
     offer_area = eo_area(snap, c.offer)
@@ -72,9 +84,11 @@ def settle(snap: Snapshot, idx: Indexed, c: Cleared) -> tuple[list[dict], dict]:
         # Suppliers get the balance price net of the carbon charge on their own energy (the
         # market remits that charge, like the grid's, to the carbon account).
         carbon_charge = snap.carbon_price_jpy_per_t * offer.carbon[t] / 1e6
-        got = float(np.sum((c.balance_price[offer_area[sel], t] - carbon_charge) * kwh))
-        supplier_in += got
-        amount = _make_whole(float(np.sum(offer.price[t] * kwh)) - got)
+        got_each = (c.balance_price[offer_area[sel], t] - carbon_charge) * kwh
+        supplier_in += float(np.sum(got_each))
+        short_each = offer.price[t] * kwh - got_each
+        horizon_total += _make_whole(float(np.sum(short_each)))
+        amount = _make_whole(float(np.sum(short_each[t < snap.firm_intervals])))
         if amount:
             uplift.append({"participant": offer.id, "jpy": amount})
 
@@ -95,6 +109,9 @@ def settle(snap: Snapshot, idx: Indexed, c: Cleared) -> tuple[list[dict], dict]:
         "carbon_paid_jpy": carbon_t * snap.carbon_price_jpy_per_t,
         "congestion_rent_jpy": float(np.sum(c.cap_rent * load)),
         "uplift_jpy": uplift_total,
+        # What the whole horizon would owe at these prices (information: only the firm
+        # intervals are settled, `uplift`; advisory ones are priced again by the next run).
+        "uplift_horizon_jpy": horizon_total,
     }
     out = (
         summary["compute_paid_jpy"]

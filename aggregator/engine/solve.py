@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from aggregator.engine import highs_solver, pricing
+from aggregator.engine import highs_solver, price_rule, pricing
 from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import (
     CU_DECIMALS,
@@ -19,6 +19,7 @@ from aggregator.engine.canonical import (
     PRICE_DECIMALS,
     rounded,
 )
+from aggregator.engine.face import build_face
 from aggregator.engine.feasibility import Indexed, feasible_triples, index
 from aggregator.engine.mip import solve_mip
 from aggregator.engine.model import Model, build
@@ -36,7 +37,13 @@ from aggregator.engine.snapshot import Snapshot
 # 4: several capacity offers at a site are price steps (they used to be refused); results
 # are rounded feasibly (publish.py): an allocation that rounded past a capacity, demand,
 # max_cu, remaining-work or area-cap limit (by 1e-6) is now reduced to fit, so it differs.
-ENGINE_VERSION = 4
+# 5: prices follow the published rule over the optimal dual face (price_rule.py: least
+# uplift, least paid by buyers, least shadow prices, then lexicographically least) instead
+# of whichever optimal vertex HiGHS stopped at; the tie-break is hashed per placement
+# (tiebreak.py), so exact ties resolve the same for every solver; large LPs cross over to a
+# vertex; idle areas under a 0 kW cap are priced at their first kWh too; `uplift` covers the
+# firm intervals only (what settlement pays).
+ENGINE_VERSION = 5
 
 
 logger = logging.getLogger(__name__)
@@ -129,9 +136,16 @@ def solve(
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
         return _empty_result(snap, idx, status, stats, opts)
     values = priced.values
-    prices = pricing.from_duals(snap, idx, model, priced.row_dual)
-    prices = pricing.price_idle_areas(snap, model, values, prices)
-    bound = pricing.dual_bound(priced_model, priced.row_dual)
+    face = build_face(snap, idx, tri, priced_model, values, priced.col_status, priced.row_status)
+    selection = price_rule.select(face)
+    stats["price_rule"] = {
+        "face_lps": selection.lp_solves,
+        "iterations": selection.iterations,
+        "lexicographic_components": selection.moving,
+        "seconds": round(selection.seconds, 4),
+    }
+    prices = pricing.from_duals(snap, idx, model, selection.y)
+    bound = pricing.dual_bound(priced_model, selection.y)
     stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
     return _assemble(snap, idx, tri, model, values, prices, status, stats, opts)
 
@@ -144,8 +158,7 @@ def _lp_options(model: Model, opts: SolveOptions) -> dict[str, Any]:
     relaxation keeps crossover: rounding and the hot-started fix-and-price need a basis."""
     if model.n_col < opts.ipm_from_columns:
         return {"solver": "simplex"}
-    crossover = "on" if model.integer.any() else "off"
-    return {"solver": "ipm", "run_crossover": crossover}
+    return {"solver": "ipm", "run_crossover": "on"}
 
 
 def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, stats, opts):

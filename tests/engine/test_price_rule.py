@@ -1,0 +1,129 @@
+"""The price rule (price_rule.py): one price vector whatever the solver path, the least
+uplift any optimal dual vector allows, and prices that still certify the optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from aggregator.engine import SolveOptions, parse_snapshot, solve
+from aggregator.engine.face import build_face
+from aggregator.engine.feasibility import feasible_triples, index
+from aggregator.engine.mip import solve_mip
+from aggregator.engine.model import build
+from aggregator.engine.price_rule import select
+from aggregator.engine.pricing import dual_bound
+from tests.engine.builders import scenario
+from tests.engine.checks import check_bids_after_uplift, check_constraints
+from tests.engine.generators import snapshots
+
+# Other exact routes to an optimal vertex (each a different vertex on degenerate markets).
+PATHS = {
+    "primal simplex": {"solver": "simplex", "simplex_strategy": 4},
+    "ipm + crossover": {"solver": "ipm", "run_crossover": "on"},
+    "ipm, crossover on demand": {"solver": "ipm", "run_crossover": "off"},
+}
+
+
+def _prices(result) -> dict:
+    out = {("c", p["site"], p["interval"]): p["jpy_per_cu_h"] for p in result.prices["compute"]}
+    for p in result.prices["energy"]:
+        for key in ("jpy_per_kwh", "supplier_jpy_per_kwh", "cap_rent_jpy_per_kwh"):
+            out[(key, p["area"], p["interval"])] = p[key]
+    return out
+
+
+def assert_same_clearing(a, b) -> None:
+    """Identical allocations; prices equal to the published rounding (a price exactly on a
+    rounding boundary may flip by one unit of the last decimal)."""
+    assert a.allocations == b.allocations
+    assert a.capacity == b.capacity and a.energy == b.energy
+    pa, pb = _prices(a), _prices(b)
+    assert pa.keys() == pb.keys()
+    worst = max((abs(pa[k] - pb[k]) for k in pa), default=0.0)
+    assert worst <= 1e-4 + 1e-9, worst
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snapshots(allow_gang=False))
+def test_every_solver_path_publishes_the_same_prices_and_allocations(doc):
+    reference = solve(doc, SolveOptions(baselines=False))
+    assert reference.status == "optimal"
+    assert reference.stats["dual_bound_gap"] < 1e-7
+    for options in PATHS.values():
+        other = solve(doc, SolveOptions(baselines=False, lp_options=options))
+        assert other.stats["dual_bound_gap"] < 1e-7
+        assert_same_clearing(reference, other)
+
+
+def _lp_uplift(face, y: np.ndarray) -> float:
+    """Firm uplift at duals y, as the face measures it (before the prices are rounded)."""
+    if not face.n_u:
+        return 0.0
+    rows = face.matrix[-face.n_u :, : face.n_y]
+    return float(np.sum(np.maximum(0.0, face.row_lo[-face.n_u :] - rows @ y)))
+
+
+def _fix_and_price_vertices(doc):
+    """The fix-and-price LP of a gang market and the optimal vertices solvers reach on it."""
+    snap = parse_snapshot(doc)
+    idx = index(snap)
+    tri = feasible_triples(snap, idx)
+    model = build(snap, idx, tri)
+    outcome = solve_mip(
+        model, lp_options={"solver": "simplex"}, time_limit_s=10, rel_gap=1e-4, exact_limit=2000
+    )
+    from aggregator.engine import highs_solver
+
+    fixed = outcome.priced_model
+    vertices = [outcome.priced]
+    for options in ({"solver": "simplex"}, *PATHS.values()):
+        vertices.append(highs_solver.DirectLp(fixed, options).solve())
+    return snap, idx, tri, fixed, vertices
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snapshots(allow_gang=True))
+def test_selected_uplift_is_the_least_of_any_optimal_price_vector(doc):
+    snap, idx, tri, fixed, vertices = _fix_and_price_vertices(doc)
+    first = vertices[0]
+    face = build_face(snap, idx, tri, fixed, first.values, first.col_status, first.row_status)
+    selected = select(face)
+    assert abs(dual_bound(fixed, selected.y) - first.objective) <= 1e-7 * max(
+        1.0, abs(first.objective)
+    )
+    least = _lp_uplift(face, selected.y)
+    for vertex in vertices:
+        assert vertex.status == "optimal"
+        # Every vertex's duals are optimal for the same fixed LP, so on the same face.
+        assert least <= _lp_uplift(face, vertex.row_dual) + 1e-6
+
+
+def test_kyushu_curtailment_pays_no_uplift_whichever_vertex():
+    # The issue's example: priced from the hot-started basis this market owed 0 JPY, from a
+    # cold simplex or interior point 86,376 JPY; the rule selects the least.
+    doc = scenario("kyushu-curtailment")
+    result = solve(doc)
+    assert result.uplift == []
+    assert result.settlement["uplift_jpy"] == 0
+    check_constraints(doc, result)
+    check_bids_after_uplift(doc, result)
+
+
+def test_prices_report_how_they_were_selected():
+    result = solve(scenario("bench-s"), SolveOptions(baselines=False))
+    rule = result.stats["price_rule"]
+    assert rule["face_lps"] >= 2  # stages B and C at least (A only with fixed columns)
+    assert rule["lexicographic_components"] >= 0
+    assert result.stats["dual_bound_gap"] < 1e-9
+    assert "uplift_horizon_jpy" in result.settlement
+
+
+@pytest.mark.parametrize("name", ["pair-small", "bench-s"])
+def test_shared_scenarios_publish_the_same_bytes_on_every_path(name):
+    doc = scenario(name)
+    reference = solve(doc, SolveOptions(baselines=False))
+    for options in PATHS.values():
+        other = solve(doc, SolveOptions(baselines=False, lp_options=options))
+        assert other.deterministic_bytes() == reference.deterministic_bytes()
