@@ -6,6 +6,7 @@ Celery tasks; with both set it is the production shape: PostgreSQL, Redis, real 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "aggregator",
     "operators",
     "market",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "aggregator.middleware.ApiErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aggregator.urls"
@@ -114,6 +118,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Portal logins: after this many failures for one username from one address, that pair is
+# locked out for the cool-off time (per pair, so nobody can lock a colleague out from
+# elsewhere). Attempts live in the database, so every web process sees them. The market
+# operator unlocks early in the Django admin (Axes → access attempts) or with
+# `manage.py axes_reset_username USER`; each lockout is an audit event.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Which address a request comes from: the socket's, or — behind TRUSTED_PROXIES reverse
+# proxies (the ingress in deploy/) — the one they put into X-Forwarded-For. Never trust
+# the header without a proxy: clients could name any address and dodge every limit.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXIES else ("REMOTE_ADDR",)
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -190,7 +218,11 @@ REST_FRAMEWORK = {
         "anon": env_str("API_RATE_ANON", "60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
+# Failed API-key attempts per client address and minute, then 429 (a key is never
+# probed unthrottled: authentication fails before DRF's throttles would run).
+API_FAILED_KEYS_PER_MINUTE = env_int("API_FAILED_KEYS_PER_MINUTE", 20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "wattbit exchange API",
     "DESCRIPTION": (
@@ -219,8 +251,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Celery ---------------------------------------------------------------------------
+# --- Celery and the shared cache --------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# One cache for every process (throttle counters must be shared: each gunicorn worker and
+# pod counting on its own lets N× the rate through): Redis when there is one, else the
+# database (its table is made by a migration, aggregator 0003).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "wattbit"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+              "LOCATION": "wattbit_cache"}
+    )
+}  # fmt: skip
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without Redis the same pipeline runs in-process, so `make run` needs nothing else.
@@ -245,8 +289,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Production refuses http:// and private/loopback targets (SSRF); tests with a local
 # receiver set WEBHOOK_ALLOW_PRIVATE_TARGETS=1.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
-# A receiver gets this long to answer one push (a slow one must not hold a worker).
+# The whole of one push attempt — lookup, connect, TLS, send, status line and headers —
+# ends after this many seconds, however slowly a receiver trickles (operators/webhooks.py).
 WEBHOOK_TIMEOUT_S = env_int("WEBHOOK_TIMEOUT_S", 10)
+
+# --- Tamper evidence --------------------------------------------------------------------
+# The key of the audit chain's and the ledger's MACs and of the signed checkpoints; it must
+# not live in the database (or its backups), or someone with database access could re-sign
+# what they changed (aggregator/integrity.py; required when DEBUG is off, NAME_FILE too).
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {
@@ -274,4 +325,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "settle-due-intervals": {"task": "settlement.tasks.settle_due_intervals", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "market.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    # Anchors the audit chain's head outside the database (regulators get it in reports).
+    "issue-audit-checkpoint": {
+        "task": "aggregator.tasks.issue_audit_checkpoint",
+        "schedule": 3600.0,
+    },
 }

@@ -21,3 +21,15 @@ STORAGES = {
 }
 WEBHOOK_ALLOW_PRIVATE_TARGETS = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+# In-process tests share one cache that rolls back with each test (the database's), not a
+# Redis that would carry throttle counters from one test to the next; the tests of limits
+# across processes start real servers with the real settings (tests/api).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "wattbit_cache",
+    }
+}
+# Django's test client logs in without a request, which django-axes refuses; the lockout
+# tests switch it on (tests/operators/test_login_lockout.py).
+AXES_ENABLED = False

@@ -72,7 +72,11 @@ def idempotent(view_method):
             return view_method(self, request, *args, **kwargs)
         if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise InvalidInput.from_errors(
-                {HEADER: [_("Give a key of 1 to %(n)d printable characters.") % {"n": MAX_KEY_LENGTH}]}
+                {
+                    HEADER: [
+                        _("Give a key of 1 to %(n)d printable characters.") % {"n": MAX_KEY_LENGTH}
+                    ]
+                }
             )
         fingerprint = _fingerprint(request)
         replay = _find(actor.organisation, key, fingerprint)

@@ -17,7 +17,8 @@ def invoice_number_problem(value: str) -> str | None:
     (National Tax Agency rule: 9 − (Σ Pn·Qn mod 9), Pn the n-th digit counted from the
     right of the remaining 12, Qn = 1 for odd n and 2 for even n).
     """
-    if len(value) != 14 or value[0] != "T" or not value[1:].isdigit():
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises.
+    if len(value) != 14 or value[0] != "T" or not (value[1:].isascii() and value[1:].isdigit()):
         return _("Use T followed by 13 digits, e.g. T7000012050002.")
     digits = value[1:]
     base = digits[1:]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from aggregator.api.throttling import FailedKeyLimiter
 from operators.actors import Actor, actor_for_api_key
 from operators.services import api_key_authenticate
 
@@ -38,8 +39,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _sep, key = header.partition(" ")
         if keyword != self.keyword:
             return None
+        limiter = FailedKeyLimiter(request)
+        limiter.check()
         api_key = api_key_authenticate(key.strip())
         if api_key is None:
+            limiter.failed()
             # Same answer for unknown, malformed and revoked keys: nothing to probe.
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         return ApiKeyPrincipal(actor_for_api_key(api_key)), api_key

@@ -146,6 +146,20 @@ def test_ids_with_non_ascii_digits(client, public_id):
     assert client.post("/api/v1/meter-readings/", reading, format="json").status_code == 400
 
 
+def test_an_invoice_number_with_non_ascii_digits(client):
+    response = client.patch(
+        "/api/v1/organisations/me/", {"invoice_registration_number": "T" + "²" * 13}, format="json"
+    )
+    assert response.status_code in (400, 405)
+    org_id = client.get("/api/v1/organisations/me/").json()["id"]
+    response = client.patch(
+        f"/api/v1/organisations/{org_id}/",
+        {"invoice_registration_number": "T" + "²" * 13},
+        format="json",
+    )
+    _problem(response)
+
+
 @pytest.mark.parametrize(
     "item",
     [

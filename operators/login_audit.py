@@ -1,0 +1,23 @@
+"""Portal login lockouts (django-axes) go into the audit chain, like every other event."""
+
+from __future__ import annotations
+
+from axes.signals import user_locked_out
+from django.db import transaction
+from django.dispatch import receiver
+
+from aggregator.audit import audit_record
+
+
+@receiver(user_locked_out, dispatch_uid="operators.login_locked_out")
+def record_lockout(sender, request, username, ip_address, **kwargs) -> None:
+    # The audit row is the record of a security event, not a business rule: axes has
+    # already decided; this only writes down who was locked out, from where.
+    with transaction.atomic():
+        audit_record(
+            code="operators.login.locked_out",
+            actor_label="system",
+            object_type="auth.user",
+            object_id=str(username or "")[:150],
+            payload={"username": str(username or "")[:150], "ip_address": ip_address or ""},
+        )
