@@ -216,3 +216,25 @@ def test_a_percent_sign_in_a_filter_value(client):
     """django-filter formats its messages with %: a client's % must not break that."""
     body = _problem(client.get("/api/v1/energy-awards/", {"interval": "%s%d %"}))
     assert "interval" in body["errors"]
+
+
+@pytest.mark.parametrize(
+    "value", ["1e1000000", "1e5000", "9" * 100_000, 10**30, "-1e400", "1e15", 10_000_001]
+)
+def test_huge_numbers_are_a_field_named_400(client, value):
+    """'1e1000000' as kWh once held a gunicorn worker past its timeout (int() of it)."""
+    from operators.choices import MemberRole
+    from tests.conftest import _member, _org
+
+    supplier, _key = key_client(_member(_org("gamma", ["power_supplier"]), "sue", MemberRole.ADMIN))
+    offer = {"start": capacity_payload()["start"], "intervals": 1, "area": "kyushu",
+             "kwh": value, "price": 1, "carbon_g_per_kwh": 20}  # fmt: skip
+    body = _problem(supplier.post("/api/v1/energy-offers/", offer, format="json"))
+    assert "kwh" in body["errors"]
+    cap = capacity_payload(cu=value)
+    assert "cu" in _problem(client.post("/api/v1/capacity-offers/", cap, format="json"))["errors"]
+    priced = capacity_payload(price=value)
+    assert (
+        "price"
+        in _problem(client.post("/api/v1/capacity-offers/", priced, format="json"))["errors"]
+    )
