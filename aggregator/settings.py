@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "market.choices.BidStatus",
         "DeliveryStateEnum": "market.dispatch_models.DeliveryState",
         "AckStateEnum": "market.dispatch_models.AckState",
+        "WorkloadKindEnum": "market.choices.WorkloadKind",
     },
 }
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from aggregator.api.fields import FiniteFloatField, InstantField
 from market import calendar
-from market.choices import BidStatus, SignalKind
+from market.choices import BidStatus, SignalKind, WorkloadKind
 from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
 from market.selectors import cleared_through
+from operators.choices import Accelerator
 
 
 class _BidOut(serializers.ModelSerializer):
@@ -59,31 +61,38 @@ class WorkloadBidSerializer(_BidOut):
 
 
 class _BidIn(serializers.Serializer):
-    """Only the shape: a JSON object. Field rules live in market.validation (per-field errors)."""
+    """The shape (types, enums, what a new bid must give; an amendment — PATCH — may give any
+    subset). Market rules live in market.validation (per-field errors)."""
 
-    start = serializers.CharField(required=False)
-    intervals = serializers.IntegerField(required=False)
+    start = serializers.CharField(help_text="ISO 8601 with a timezone, on :00 or :30")
+    intervals = serializers.IntegerField()
 
 
 class CapacityOfferInSerializer(_BidIn):
-    site = serializers.CharField(required=False)
-    cu = serializers.JSONField(required=False, help_text="number or list, one per interval")
-    price = serializers.JSONField(required=False, help_text="JPY/CU-h; number or list")
+    site = serializers.CharField()
+    cu = serializers.JSONField(help_text="number or list, one per interval")
+    price = serializers.JSONField(help_text="JPY/CU-h; number or list")
 
 
 class EnergyOfferInSerializer(_BidIn):
-    area = serializers.CharField(required=False)
-    kwh = serializers.JSONField(required=False)
-    price = serializers.JSONField(required=False, help_text="JPY/kWh; may be 0 or negative")
-    carbon_g_per_kwh = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
+    area = serializers.CharField()
+    kwh = serializers.JSONField()
+    price = serializers.JSONField(help_text="JPY/kWh; may be 0 or negative")
+    carbon_g_per_kwh = serializers.DecimalField(max_digits=8, decimal_places=2)
     curtailment_relief = serializers.BooleanField(required=False)
 
 
 class WorkloadBidInSerializer(_BidIn):
-    kind = serializers.CharField(required=False)
-    accelerator = serializers.CharField(required=False)
+    kind = serializers.ChoiceField(
+        choices=WorkloadKind.choices,
+        error_messages={"invalid_choice": _("Choose one of: inference, batch.")},
+    )
+    accelerator = serializers.ChoiceField(
+        choices=Accelerator.choices,
+        error_messages={"invalid_choice": _("Unknown accelerator class '{input}'.")},
+    )
     residency_tags = serializers.ListField(child=serializers.CharField(), required=False)
-    limit_price = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
+    limit_price = serializers.DecimalField(max_digits=12, decimal_places=4)
     zone = serializers.CharField(required=False, allow_null=True)
     max_latency_ms = serializers.IntegerField(required=False, allow_null=True)
     demand = serializers.JSONField(required=False)
@@ -93,7 +102,7 @@ class WorkloadBidInSerializer(_BidIn):
     max_cu = serializers.DecimalField(
         max_digits=12, decimal_places=3, required=False, allow_null=True
     )
-    gang = serializers.IntegerField(required=False, allow_null=True)
+    gang = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     no_migration = serializers.BooleanField(required=False)
     migration_cost = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
     home_site = serializers.CharField(required=False, allow_null=True)

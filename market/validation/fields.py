@@ -66,6 +66,9 @@ def series(
         c.err(name, _("This field is required."))
         return None
     if isinstance(value, list):
+        if not value:
+            c.err(name, _("Give at least one value."))
+            return None
         if n is not None and len(value) != n:
             c.err(
                 name,

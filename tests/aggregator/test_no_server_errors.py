@@ -238,3 +238,10 @@ def test_huge_numbers_are_a_field_named_400(client, value):
         "price"
         in _problem(client.post("/api/v1/capacity-offers/", priced, format="json"))["errors"]
     )
+
+
+def test_an_empty_profile_with_an_invalid_interval_count(client):
+    """Found by the fuzzer: `cu: []` with a broken `intervals` reached max([])."""
+    payload = capacity_payload(cu=[], intervals=-4)
+    body = _problem(client.post("/api/v1/capacity-offers/", payload, format="json"))
+    assert "cu" in body["errors"] and "intervals" in body["errors"]
