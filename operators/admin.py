@@ -8,6 +8,7 @@ by their owners in the portal or the API.
 """
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 
 from aggregator.admin_readonly import ReadOnlyAdmin
 from operators.models import (
@@ -86,3 +87,16 @@ class SiteAdmin(ReadOnlyAdmin):
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "organisation", "is_active", "created_at"]
     exclude = ["secret_encrypted"]
+
+
+# Users are members' logins: who may log in, with which password and staff rights. Changing
+# them in the admin would skip the member services and the audit chain like the rows above.
+# (Passwords are reset through Django's own reset flow; members are managed in the portal.)
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ReadOnlyUserAdmin(ReadOnlyAdmin):
+    list_display = ["username", "email", "is_active", "is_staff", "last_login"]
+    search_fields = ["username", "email"]
+    exclude = ["password"]

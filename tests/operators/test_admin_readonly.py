@@ -145,3 +145,20 @@ def test_signals_cannot_be_rewritten_in_the_admin(root, objects):
     assert response.status_code == 403
     signal.refresh_from_db()
     assert signal.value == 12
+
+
+def test_a_login_cannot_be_made_staff_or_given_a_password_in_the_admin(root, bob):
+    user = bob.user
+    response = root.post(
+        f"/admin/auth/user/{user.pk}/change/",
+        {"username": user.username, "is_staff": "on", "is_superuser": "on", "is_active": "on"},
+    )
+    assert response.status_code == 403
+    # There is no password form in this admin (the path falls to the read-only change page).
+    root.post(
+        f"/admin/auth/user/{user.pk}/password/", {"password1": "x" * 20, "password2": "x" * 20}
+    )
+    user.refresh_from_db()
+    assert not user.is_staff and not user.is_superuser
+    assert not user.check_password("x" * 20)
+    assert root.get(f"/admin/auth/user/{user.pk}/change/").status_code == 200  # still readable
