@@ -14,6 +14,8 @@ Public API (what the Django side calls)::
     explain(snap) → dict (model size, triples per workload, unservable workloads and why)
     redispatch(snap, result, SiteOutage("tky-1", remaining_cu=0)) → Redispatch
         (.snapshot: the one-interval snapshot solved, .result, .changes: amended orders)
+    solve(snap, SolveOptions(solver=independent_backend(stored_result)))
+        # replay with another backend than the run's (stats.backend); same bytes expected
 
 `SnapshotError` (a ValueError) names the bad field; the CLI maps it to exit status 2.
 `PublishError` (a RuntimeError): the solution could not be published exactly feasible — the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aggregator.engine.backends import backend_of, independent_backend
 from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.engine.errors import EventError, PublishError, SnapshotError
@@ -64,9 +67,11 @@ __all__ = [
     "Snapshot",
     "SnapshotError",
     "SolveOptions",
+    "backend_of",
     "baseline",
     "canonical_json_bytes",
     "explain",
+    "independent_backend",
     "parse_snapshot",
     "redispatch",
     "solve",

@@ -1,4 +1,4 @@
-"""Command line: `python -m aggregator.engine {solve,baseline,explain} SNAPSHOT`."""
+"""Command line: `python -m aggregator.engine {solve,baseline,explain} SNAPSHOT`, `solvers`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from aggregator.engine import backends
 from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import JPY_DECIMALS, canonical_json_bytes, rounded
 from aggregator.engine.errors import SnapshotError
 from aggregator.engine.explain import explain
 from aggregator.engine.feasibility import index
 from aggregator.engine.parse import parse_snapshot
-from aggregator.engine.solve import solve
+from aggregator.engine.solve import SolveOptions, solve
 
 EXIT_BAD_INPUT = 2
 
@@ -24,11 +25,17 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="clear a wattbit.clearing/1 snapshot")
     s.add_argument("snapshot", type=Path)
     s.add_argument("-o", "--output", type=Path, help="write the result here (default stdout)")
+    s.add_argument(
+        "--solver",
+        default=backends.DEFAULT,
+        help="solver backend (see `solvers`); every backend publishes the same result",
+    )
     b = sub.add_parser("baseline", help="welfare and allocations of a baseline rule")
     b.add_argument("rule", choices=("stay", "greedy"))
     b.add_argument("snapshot", type=Path)
     e = sub.add_parser("explain", help="model size and why workloads cannot be hosted")
     e.add_argument("snapshot", type=Path)
+    sub.add_parser("solvers", help="the solver backends installed here, one per line")
     return p
 
 
@@ -55,9 +62,19 @@ def _baseline_document(rule: str, path: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "solvers":
+        for b in backends.available():
+            version = b.version()
+            print(f"{b.name}\t{b.summary}" + (f" [{version}]" if version else ""))
+        return 0
     try:
         if args.command == "solve":
-            data = solve(parse_snapshot(args.snapshot)).to_json_bytes() + b"\n"
+            try:
+                options = SolveOptions(solver=backends.get(args.solver).name)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            data = solve(parse_snapshot(args.snapshot), options).to_json_bytes() + b"\n"
             if args.output:
                 args.output.write_bytes(data)
             else:

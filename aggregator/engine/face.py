@@ -103,8 +103,14 @@ def build_face(
     x: np.ndarray,
     col_status: np.ndarray | None,
     row_status: np.ndarray | None,
+    allocation: np.ndarray | None = None,
 ) -> Face:
-    """The face of `model` (the pricing LP: the LP, or the fix-and-price LP) at vertex x."""
+    """The face of `model` (the pricing LP: the LP, or the fix-and-price LP) at vertex x
+    (its basis: `col_status`, `row_status`; the face LP starts from the basis it implies).
+    `allocation` (by
+    default x) is the published optimum, whose quantities weigh the prices in stages A–B
+    and decide which rows are idle."""
+    alloc = x if allocation is None else allocation
     n, m = model.n_col, model.n_row
     a = model.matrix
     at_lo, at_hi = _at_bounds(x, model.col_lo, model.col_hi, col_status)
@@ -129,10 +135,10 @@ def build_face(
     buyer = np.zeros(n, dtype=bool)
     buyer[model.x_cols] = True
     buyer[model.z0 : model.z0 + model.n_z] = True
-    load = a @ np.where(buyer, np.maximum(x, 0.0), 0.0)
+    load = a @ np.where(buyer, np.maximum(alloc, 0.0), 0.0)
     _fix_idle_rows(model, load, y_lo, y_hi, cap_y, balance_y)
 
-    uplift_w, u_rows = _uplift_rows(snap, idx, tri, model, x)
+    uplift_w, u_rows = _uplift_rows(snap, idx, tri, model, alloc)
     n_u = len(uplift_w)
     face_t = a.T.tocsc() if n_u == 0 else sp.vstack([a.T, u_rows[0]]).tocsc()
     if n_u:

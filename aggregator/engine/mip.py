@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aggregator.engine import highs_solver
+from aggregator.engine import backends, highs_solver
+from aggregator.engine.backends import Backend
 from aggregator.engine.model import Model
+from aggregator.engine.polish import polish
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,10 @@ def round_and_repair(
     if best[0].status != "optimal":
         return None
     cols = np.nonzero(integer)[0]
-    order = np.argsort(-frac, kind="stable")
-    candidates = order[frac[order] > 0.3]
+    # Equal fractions go by column: solvers agree on a vertex only to ~1e-12, and a tie
+    # ordered by that noise would bump different gangs on different backends.
+    order = np.lexsort((np.arange(len(frac)), -np.round(frac, 9)))
+    candidates = order[np.round(frac[order], 9) > 0.3]
     if len(candidates):
         trial = floor.copy()
         fixed_cols = integer | (model.col_lo == model.col_hi)
@@ -98,13 +102,17 @@ def round_and_repair(
 def solve_mip(
     model: Model,
     *,
+    backend: Backend | None = None,
     lp_options: dict,
     time_limit_s: float,
     rel_gap: float,
     exact_limit: int,
 ) -> MipOutcome:
     started = time.perf_counter()
-    relaxation = highs_solver.DirectLp(model, lp_options).solve()
+    # The LP solves (relaxation, fix-and-price re-solves) are the backend's; branch and cut,
+    # where the heuristic's gap is too wide, is HiGHS's for every backend.
+    backend = backend or backends.get(backends.DEFAULT)
+    relaxation = backend.session(model, lp_options, None).solve()
     logger.info("relaxation: %s in %.2f s", relaxation.status, relaxation.solve_s)
     if relaxation.status != "optimal":
         return MipOutcome(
@@ -121,7 +129,9 @@ def solve_mip(
     bound = relaxation.objective
     lp_welfare = -float(model.welfare_cost @ relaxation.values)
     fixed_lp = _FixedLp(model, relaxation)
-    heuristic = round_and_repair(model, relaxation.values, fixed_lp)
+    # Rounded from the allocation rule's vertex (polish.py), not the solver's: so that every
+    # backend rounds the same relaxation and makes the same integer decisions.
+    heuristic = round_and_repair(model, polish(model, relaxation).values, fixed_lp)
     if heuristic is None:
         return MipOutcome(
             "infeasible",

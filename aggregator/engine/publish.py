@@ -92,6 +92,13 @@ class Published:
         return sum(self.repaired.values())
 
 
+def _rint(units: np.ndarray) -> np.ndarray:
+    """Round to whole units, deciding a value within 1e-3 of a unit's half as that half
+    (half to even): a vertex can sit exactly on a half (6.8421875 CU is 6,842,187.5 micro-CU),
+    and solvers reach it only to ~1e-12, on either side."""
+    return np.rint(np.round(units, 3))
+
+
 def _sums(keys: np.ndarray, micro: np.ndarray, n: int) -> np.ndarray:
     sel = keys >= 0
     total = np.bincount(keys[sel], weights=micro[sel], minlength=n)
@@ -115,7 +122,7 @@ class _Rounding:
         unit = idx.unit[tri.j]
         gang = unit > 1
         pinned = ~np.isnan(tri.pinned)
-        micro = np.rint(np.maximum(cu, 0.0) * CU_SCALE)
+        micro = _rint(np.maximum(cu, 0.0) * CU_SCALE)
         micro[pinned] = np.rint(tri.pinned[pinned] * CU_SCALE)
         whole = np.rint(np.maximum(np.where(pinned, tri.pinned, cu), 0.0) / unit)
         micro[gang] = whole[gang] * unit[gang] * CU_SCALE
@@ -273,7 +280,7 @@ def _energy(snap: Snapshot, idx: Indexed, model: Model, values: np.ndarray, site
     offered = np.array([o.kwh for o in snap.energy_offers]).reshape(-1, n_t)
     e_cap = floor_units(offered[model.e_offer, model.e_t], KWH_SCALE)
     e = values[model.n_x + model.n_m : model.g0]
-    milli = np.minimum(np.rint(np.maximum(e, 0.0) * KWH_SCALE).astype(np.int64), e_cap)
+    milli = np.minimum(_rint(np.maximum(e, 0.0) * KWH_SCALE).astype(np.int64), e_cap)
     key = eo_area(snap, model.e_offer) * n_t + model.e_t
     load_kwh = np.zeros((n_a, n_t))
     np.add.at(load_kwh, idx.site_area, site_cu * idx.site_kwh_per_cu[:, None] / CU_SCALE)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from aggregator.engine import highs_solver, price_rule, pricing
+from aggregator.engine import backends, price_rule, pricing
 from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import (
     CU_DECIMALS,
@@ -24,6 +24,7 @@ from aggregator.engine.feasibility import Indexed, feasible_triples, index
 from aggregator.engine.mip import solve_mip
 from aggregator.engine.model import Model, build
 from aggregator.engine.parse import parse_snapshot
+from aggregator.engine.polish import polish
 from aggregator.engine.publish import publish
 from aggregator.engine.result import Result
 from aggregator.engine.settlement import Cleared, settle
@@ -63,6 +64,10 @@ class SolveOptions:
     baselines: bool = True
     # Aggregate interchangeable inference workloads into classes (exact; `classes.py`).
     aggregate: bool = True
+    # The backend that solves the clearing LP (`backends.py`; `python -m aggregator.engine
+    # solvers` lists them). Every backend publishes the same result (the price rule);
+    # `lp_options` apply to `highs` only.
+    solver: str = backends.DEFAULT
 
 
 def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
@@ -82,9 +87,11 @@ def solve(
     model = build(snap, idx, tri, aggregate=opts.aggregate)
     build_s = time.perf_counter() - started
 
+    backend = backends.get(opts.solver)
     lp_options = opts.lp_options or _lp_options(model, opts)
     stats: dict[str, Any] = {
         "engine_version": ENGINE_VERSION,
+        "backend": backend.name,
         "variables": model.n_col,
         "constraints": model.n_row,
         "nonzeros": int(model.matrix.nnz),
@@ -96,7 +103,7 @@ def solve(
     # A national clearing solves for minutes: say what is being solved, and how.
     logger.info(
         "clearing %s: %d triples, %d inference classes -> %d columns, %d rows, %d integer; "
-        "built in %.2f s; solving with %s",
+        "built in %.2f s; solving with %s %s",
         snap.run_id,
         len(tri),
         model.classes.n_classes,
@@ -104,11 +111,13 @@ def solve(
         model.n_row,
         stats["integer_variables"],
         build_s,
+        backend.name,
         lp_options,
     )
     if model.integer.any():
         outcome = solve_mip(
             model,
+            backend=backend,
             lp_options=lp_options,
             time_limit_s=opts.mip_time_limit_s,
             rel_gap=opts.mip_rel_gap,
@@ -123,7 +132,7 @@ def solve(
         if priced is not None:
             solver = f"{priced.solver}; integers: {outcome.method}, fix-and-price"
     else:
-        priced, priced_model = highs_solver.DirectLp(model, lp_options).solve(), model
+        priced, priced_model = backend.session(model, lp_options, None).solve(), model
         status, values, solve_s, solver = (
             priced.status,
             priced.values,
@@ -135,8 +144,17 @@ def solve(
     logger.info("clearing %s: %s in %.2f s (%s)", snap.run_id, status, solve_s, solver)
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
         return _empty_result(snap, idx, status, stats, opts)
-    values = priced.values
-    face = build_face(snap, idx, tri, priced_model, values, priced.col_status, priced.row_status)
+    values = polish(priced_model, priced).values
+    face = build_face(
+        snap,
+        idx,
+        tri,
+        priced_model,
+        priced.values,
+        priced.col_status,
+        priced.row_status,
+        allocation=values,
+    )
     selection = price_rule.select(face)
     stats["price_rule"] = {
         "face_lps": selection.lp_solves,

@@ -1,0 +1,103 @@
+"""The allocation rule: among the LP's optimal allocations, the least tie-break weight.
+
+The tie-break (tiebreak.py) is in the clearing LP's cost at 10⁻⁶ JPY per CU-interval, so
+that it never outweighs a real price; but then two allocations whose tie-break weights
+differ by less than the solvers' 1e-9 tolerances are equally good to a solver, and which it
+returns is its own business (bench M: 12 of 95 k columns differed between HiGHS's dual
+simplex and GLOP, 2.3e-9 JPY apart in tie-break cost). So the allocation is selected again
+over the LP's optimal face with the same weights at full scale (O(1) per CU-interval), where
+such differences are 10³ times the tolerances:
+
+    minimise Σ weight_j · v_j  over the optimal face of the clearing LP,
+
+the face being the LP with every nonbasic column of the vertex whose reduced cost is
+non-zero held at its bound and every row whose dual is non-zero held tight (complementary
+slackness with the vertex's own optimal duals). It starts from the vertex's basis (primal
+feasible: it is the vertex) and runs HiGHS's primal simplex, whatever backend found the
+vertex. The result is a vertex of the clearing LP too, and an optimal one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import highspy
+import numpy as np
+
+from aggregator.engine import highs_solver
+from aggregator.engine.face import BASIC
+from aggregator.engine.highs_solver import Solution
+from aggregator.engine.model import Model
+from aggregator.engine.tiebreak import TIE_BREAK_JPY
+
+logger = logging.getLogger(__name__)
+
+# A reduced cost or dual (JPY per unit) counts as non-zero above this: the solvers' own
+# tolerance. The near-ties below it are what the polish decides; everything it moves along
+# costs less than this per unit, so the polished vertex is optimal to the same tolerance.
+_NONZERO = 1e-9
+
+
+def polish(model: Model, sol: Solution, *, time_limit_s: float | None = None) -> Solution:
+    """The least-weight optimal vertex, as a Solution (duals: `sol`'s, still optimal). The
+    price rule still reads the optimal face from `sol`'s vertex, which is optimal exactly
+    (face.py); the polished allocation gives the quantities prices are weighed by."""
+    if sol.col_status is None or sol.row_status is None:
+        return sol
+    started = time.perf_counter()
+    y = sol.row_dual
+    d = model.cost - model.matrix.T @ y
+    tol = _NONZERO
+    lo, hi = model.col_lo.copy(), model.col_hi.copy()
+    hold = (sol.col_status != BASIC) & (np.abs(d) > tol)
+    lo[hold] = hi[hold] = sol.values[hold]
+    r_lo, r_hi = model.row_lo.copy(), model.row_hi.copy()
+    act = model.matrix @ sol.values
+    tight = (sol.row_status != BASIC) & (np.abs(y) > tol)
+    r_lo[tight] = r_hi[tight] = act[tight]
+    weight = (model.cost - model.welfare_cost) / TIE_BREAK_JPY
+    options = {"solver": "simplex", "simplex_strategy": 4, "presolve": "off"}
+    if time_limit_s is not None:
+        options["time_limit"] = max(time_limit_s, 0.01)
+    h = highs_solver.new_highs(options)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.n_col, model.n_row
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = weight, lo, hi
+    lp.row_lower_, lp.row_upper_ = r_lo, r_hi
+    a = model.matrix
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    h.passModel(lp)
+    basis = highspy.HighsBasis()
+    status = highspy.HighsBasisStatus
+    basis.col_status = [status(int(v)) for v in sol.col_status]
+    basis.row_status = [status(int(v)) for v in sol.row_status]
+    basis.valid = True
+    h.setBasis(basis)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        logger.warning("allocation polish: %s; keeping the solver's vertex", h.getModelStatus())
+        return sol
+    out = highs_solver.collect(h, model, integer=False, solve_s=sol.solve_s)
+    moved = int(np.sum(np.abs(out.values - sol.values) > 1e-9))
+    logger.info(
+        "allocation polish: %d iterations, %d columns moved, %.2f s",
+        h.getInfo().simplex_iteration_count,
+        moved,
+        time.perf_counter() - started,
+    )
+    return Solution(
+        status=sol.status,
+        values=out.values,
+        row_dual=sol.row_dual,
+        objective=float(model.cost @ out.values),
+        solve_s=sol.solve_s,
+        mip_gap=sol.mip_gap,
+        solver=sol.solver,
+        session=sol.session,
+        col_status=out.col_status,
+        row_status=out.row_status,
+    )
