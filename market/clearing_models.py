@@ -221,9 +221,16 @@ class EnergyPrice(models.Model):
 
 
 class UpliftPayment(models.Model):
-    """A make-whole amount the engine reported for a bid whose outcome broke its limit."""
+    """A make-whole amount the engine reported for a bid whose outcome broke its limit.
+
+    From engine version 5 on it is the firm interval's amount, which settlement pays as it
+    is; a re-dispatch replaces it (the old row stays, no longer current)."""
 
     run = models.ForeignKey(ClearingRun, on_delete=models.PROTECT, related_name="uplift")
+    redispatch = models.ForeignKey(
+        Redispatch, null=True, blank=True, on_delete=models.PROTECT, related_name="uplift"
+    )
+    is_current = models.BooleanField(default=True)
     participant = models.CharField(max_length=40)  # the bid's public id, e.g. "wl-7"
     organisation = models.ForeignKey(
         "operators.Organisation", on_delete=models.PROTECT, related_name="+"

@@ -193,7 +193,7 @@ def clearing_persist(
             run=run, document=document, result_doc=result_doc, firm=firm, starts=starts
         )
     )
-    _persist_uplift(run, result_doc.get("uplift") or [])
+    persist_uplift(run, result_doc.get("uplift") or [])
 
     orders = build_order_rows(
         run=run,
@@ -223,7 +223,10 @@ def clearing_persist(
     return run, [o.pk for o in orders]
 
 
-def _persist_uplift(run: ClearingRun, uplift: list[dict]) -> None:
+def persist_uplift(
+    run: ClearingRun, uplift: list[dict], redispatch: Redispatch | None = None
+) -> None:
+    """The engine's make-whole amounts of the firm interval, as rows settlement pays."""
     rows = [u for u in uplift if u.get("jpy", 0) > 0]
     if not rows:
         return
@@ -235,6 +238,7 @@ def _persist_uplift(run: ClearingRun, uplift: list[dict]) -> None:
     UpliftPayment.objects.bulk_create(
         UpliftPayment(
             run=run,
+            redispatch=redispatch,
             participant=u["participant"],
             organisation_id=owners[u["participant"]],
             jpy=_dec(u["jpy"], 2),

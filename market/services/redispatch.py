@@ -29,12 +29,14 @@ from market.clearing_models import (
     GridPurchase,
     Redispatch,
     RunStatus,
+    UpliftPayment,
 )
 from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.models import EnergyOffer
 from market.services.clearing import (
     capacity_sale_rows,
     cu_prices,
+    persist_uplift,
     site_connection,
     supplier_price,
 )
@@ -162,6 +164,8 @@ def _replace_firm_rows(
     ]
     EnergyAward.objects.filter(run=run, is_current=True).update(is_current=False)
     EnergyAward.objects.bulk_create(awards)
+    UpliftPayment.objects.filter(run=run, is_current=True).update(is_current=False)
+    persist_uplift(run, result_doc.get("uplift") or [], redispatch=record)
     CapacitySale.objects.filter(run=run, is_current=True).update(is_current=False)
     CapacitySale.objects.bulk_create(
         capacity_sale_rows(

@@ -133,17 +133,36 @@ def _price_at(bid, k: datetime) -> Decimal:
     return Decimal(str(bid.price[index])) if 0 <= index < len(bid.price) else Decimal(0)
 
 
+# From this engine version on, a result's uplift is the firm interval's (aggregator/engine/
+# settlement.py): settlement pays it as the engine computed it. Before, it covered the
+# whole horizon and settlement had to work the firm part out again.
+FIRM_UPLIFT_ENGINE_VERSION = 5
+
+
 def firm_uplift(
     run: ClearingRun, allocations: list[AllocationRow], awards: list[AwardRow]
 ) -> list[tuple[int, str, Decimal]]:
-    """Make-whole payments for the firm interval only, for the bids the engine flagged.
+    """Make-whole payments for the firm interval: (organisation, bid, JPY), exactly the
+    engine's (its current rows: a re-dispatch replaces them) for runs of engine v5 on."""
+    if (run.solver_stats or {}).get("engine_version", 1) >= FIRM_UPLIFT_ENGINE_VERSION:
+        rows = (
+            UpliftPayment.objects.filter(run=run, is_current=True, jpy__gt=0)
+            .order_by("participant")
+            .values_list("organisation_id", "participant", "jpy")
+        )
+        return [tuple(row) for row in rows]
+    return _recomputed_firm_uplift(run, allocations, awards)
 
-    The engine's uplift (`UpliftPayment`) is computed over the run's whole horizon, and
-    consecutive runs overlap by all but one interval: paying it per run would pay the same
-    shortfall up to horizon-many times. Settlement pays what the firm interval's cleared
-    quantities owe a flagged bid at its own limit or price: a workload pays at most its
-    limit, a capacity or energy offer receives at least its price. Rounded up to the sen,
-    as the engine does, so nobody ends below its bid.
+
+def _recomputed_firm_uplift(
+    run: ClearingRun, allocations: list[AllocationRow], awards: list[AwardRow]
+) -> list[tuple[int, str, Decimal]]:
+    """Runs cleared before engine v5: their uplift (`UpliftPayment`) covers the whole horizon,
+    and consecutive runs overlap by all but one interval, so paying it per run would pay
+    the same shortfall up to horizon-many times. Settlement pays what the firm interval's
+    cleared quantities owe a flagged bid at its own limit or price: a workload pays at most
+    its limit, a capacity or energy offer receives at least its price. Rounded up to the
+    sen, as the engine does, so nobody ends below its bid.
     """
     k = run.interval_start
     half = Decimal("0.5")

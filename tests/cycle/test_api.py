@@ -241,3 +241,32 @@ def test_replay_names_but_does_not_show_a_differing_advisory_row(market, run):
     assert "values withheld" in verdict.first_difference
     assert "987.6543" not in json.dumps(verdict.as_dict())
     assert "987.6543" not in json.dumps(AuditEvent.objects.order_by("-seq").first().payload)
+
+
+def test_a_redispatch_replaces_the_runs_uplift_with_its_own(market, run):
+    """Settlement pays the engine's firm uplift as it is (engine v5), so after a re-dispatch
+    it must be the re-solve's: the run's rows stay, no longer current."""
+    import json
+
+    from market.clearing_models import Redispatch, UpliftPayment
+    from market.services.redispatch import redispatch_site_outage
+    from tests.conftest import actor_of
+
+    stale = UpliftPayment.objects.create(
+        run=run, participant=market.tky_offer.public_id,
+        organisation=market.tky_offer.organisation, jpy=12,
+    )  # fmt: skip
+    k = market.k(0)
+    record, _orders = redispatch_site_outage(
+        actor=actor_of(market.charlie), site=market.kyu_offer.site, interval_start=k,
+        cu_available=10, now=gate(k) + timedelta(minutes=10),
+    )  # fmt: skip
+    stale.refresh_from_db()
+    assert not stale.is_current
+    current = UpliftPayment.objects.filter(run=run, is_current=True)
+    reported = [u for u in json.loads(record.result_json)["uplift"] if u["jpy"] > 0]
+    assert sorted((u.participant, float(u.jpy)) for u in current) == sorted(
+        (u["participant"], u["jpy"]) for u in reported
+    )
+    assert all(u.redispatch_id == record.pk for u in current)
+    assert Redispatch.objects.filter(run=run).count() == 1

@@ -252,13 +252,44 @@ def test_energy_supplier_is_paid_for_delivered_kwh(cleared):
     assert org_sum("gamma", AccountKind.PAYABLE, Component.ENERGY_SUPPLY) == -expected
 
 
-def test_uplift_is_paid_for_the_firm_interval_only(cleared):
-    """The engine's uplift covers the run's whole horizon; settlement pays the firm part."""
+def test_settlement_pays_exactly_the_engines_firm_uplift(cleared):
+    """Engine v5 reports the firm interval's make-whole amounts; the ledger pays them as they
+    are (it used to work them out again from the firm quantities)."""
     from market.clearing_models import UpliftPayment
+
+    k = cleared.k(0)
+    run = run_at(k)
+    assert run.solver_stats["engine_version"] >= 5
+    workload, tky = cleared.workload, cleared.tky_offer
+    UpliftPayment.objects.filter(run=run).delete()
+    UpliftPayment.objects.create(run=run, participant=workload.public_id, organisation=workload.organisation, jpy=D("123.45"))  # fmt: skip
+    UpliftPayment.objects.create(run=run, participant=tky.public_id, organisation=tky.organisation, jpy=D("67.01"))  # fmt: skip
+    # A row a re-dispatch replaced is not paid.
+    UpliftPayment.objects.create(run=run, participant=tky.public_id, organisation=tky.organisation, jpy=D("999"), is_current=False)  # fmt: skip
+    report_all(cleared, k)
+    interval_settle(run=run, now=deadline(k))
+    paid = sorted(
+        Posting.objects.filter(
+            component=Component.UPLIFT, account__kind=AccountKind.PAYABLE
+        ).values_list("account__organisation__slug", "amount_jpy", "memo")
+    )
+    assert paid == [("alpha", -_yen(D("67.01")), tky.public_id),
+                    ("delta", -_yen(D("123.45")), workload.public_id)]  # fmt: skip
+    assert ledger_check(now=deadline(k)).ok
+
+
+def test_runs_of_older_engines_get_their_firm_uplift_worked_out_again(cleared):
+    """Before engine v5 the stored uplift covered the run's whole horizon; settlement pays
+    only what the firm interval's quantities owe (paying it per run would pay it many times)."""
+    from market.clearing_models import ClearingRun, UpliftPayment
     from market.models import WorkloadBid
 
     k = cleared.k(0)
     run = run_at(k)
+    ClearingRun.objects.filter(pk=run.pk).update(
+        solver_stats={**run.solver_stats, "engine_version": 4}
+    )
+    run.refresh_from_db()
     workload = cleared.workload
     # Flag the workload and the Tokyo capacity offer, with horizon-wide amounts.
     UpliftPayment.objects.create(run=run, participant=workload.public_id, organisation=workload.organisation, jpy=D("99999"))  # fmt: skip
