@@ -76,7 +76,8 @@ def stay(snap: Snapshot, idx: Indexed) -> Allocation:
 
 def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
     """Interval by interval, highest limit first, cheapest all-in feasible site while ≤ limit.
-    A site's capacity price is its cheapest step with CU left, so steps sell cheapest first."""
+    A site's capacity price is its cheapest step with CU left, so steps sell cheapest first.
+    A no_migration workload keeps to the site it first ran at."""
     ok = static_pairs(pair_masks(snap, idx))
     grid_cost, offer_cost = energy_unit_cost(snap)
     offer_area = eo_area(snap, np.arange(len(snap.energy_offers)))
@@ -144,6 +145,8 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
                 left[i] -= take
                 _use_energy(tiers[area], offer_left, t, take * kwh)
                 out.append((i, site, t, take))
+                if snap.workloads[i].no_migration:  # it stays where it started
+                    sites_of[i] = np.array([site])
     return _allocation(snap, idx, out, use_offers=True)
 
 

@@ -179,8 +179,28 @@ def feasible_triples(snap: Snapshot, idx: Indexed) -> Triples:
     ub = np.where(gang, np.floor(ub_cu / idx.unit[j] + 1e-9), ub_cu)
     pinned = np.full(len(j), np.nan)
     _apply_pins(snap, idx, j, s, t, ub, pinned)
-    keep = (ub > 0) | ~np.isnan(pinned)
+    keep = ((ub > 0) | ~np.isnan(pinned)) & ~_away_from_running_site(snap, j, s, pinned)
     return Triples(j[keep], s[keep], t[keep], ub[keep], pinned[keep])
+
+
+def _away_from_running_site(snap: Snapshot, j, s, pinned) -> np.ndarray:
+    """Unpinned triples of a `no_migration` workload at sites other than the one a pin with
+    CU says it runs at (it may not move within the horizon)."""
+    out = np.zeros(len(j), dtype=bool)
+    flag = np.array([w.no_migration for w in snap.workloads], dtype=bool)
+    running = (pinned > 0) & flag[j]
+    if not running.any():
+        return out
+    for w in np.unique(j[running]):
+        sites = np.unique(s[running & (j == w)])
+        if len(sites) > 1:
+            raise SnapshotError(
+                "fixed",
+                f"workload {snap.workloads[w].id!r} has no_migration but is pinned running at "
+                f"{len(sites)} sites",
+            )
+        out |= (j == w) & (s != sites[0]) & np.isnan(pinned)
+    return out
 
 
 def _apply_pins(snap, idx, j, s, t, ub, pinned) -> None:

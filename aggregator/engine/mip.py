@@ -59,14 +59,22 @@ def round_and_repair(
     coefficients on x, and grid energy absorbs the balance), re-solve the continuous rest.
     Then bump the most fractional columns up by one gang while the limit rows (capacity,
     rate, remaining work, area caps) hold for the fixed columns alone; the continuous rest is
-    re-solved around them, and the bump is kept only if welfare improves."""
+    re-solved around them, and the bump is kept only if welfare improves. A no_migration
+    workload's site is chosen first (`choose_sites`); its gangs elsewhere round to 0."""
     integer = model.integer
     floor = np.floor(relaxed[integer] + 1e-7)
-    frac = relaxed[integer] - floor
+    cols = np.nonzero(integer)[0]
+    is_choice = (cols >= model.b0) & (cols < model.b0 + model.choice.n)
+    chosen = choose_sites(model, relaxed)
+    floor[is_choice] = chosen
+    c = model.choice
+    away = c.link_x[(chosen[c.link_b] == 0) & integer[c.link_x]]
+    floor[np.searchsorted(cols, away)] = 0.0
+    frac = np.where(is_choice, 0.0, np.maximum(relaxed[integer] - floor, 0.0))
+    frac[np.searchsorted(cols, away)] = 0.0
     best = fixed_lp.solve(floor)
     if best[0].status != "optimal":
         return None
-    cols = np.nonzero(integer)[0]
     # Equal fractions go by column: solvers agree on a vertex only to ~1e-12, and a tie
     # ordered by that noise would bump different gangs on different backends.
     order = np.lexsort((np.arange(len(frac)), -np.round(frac, 9)))
@@ -78,6 +86,7 @@ def round_and_repair(
         hard = np.zeros(model.n_row, dtype=bool)
         hard[: model.balance_row0] = True
         hard[model.area_cap_row0 : model.area_cap_row0 + len(model.area_cap_rows)] = True
+        hard[model.site_row0 :] = True  # no_migration: a gang only at its chosen site
         a = model.matrix
         for k in candidates:
             col = cols[k]
@@ -97,6 +106,25 @@ def round_and_repair(
             else:  # leave the instance at the floor solution (its duals are `best`'s)
                 best = fixed_lp.solve(floor)
     return best
+
+
+def choose_sites(model: Model, relaxed: np.ndarray) -> np.ndarray:
+    """Per no_migration workload, its site: where the relaxation ran most of it (ties: the
+    lower site id); where it ran nowhere, where its site variable is largest, if above 0.
+    Rounded before comparing, so that 1e-12 of solver noise cannot pick another site."""
+    c = model.choice
+    out = np.zeros(c.n)
+    ran = np.bincount(c.link_b, weights=(relaxed[c.link_x] * model.unit[c.link_x]), minlength=c.n)
+    b = relaxed[model.b0 : model.b0 + c.n]
+    for row in range(c.n_rows):
+        mine = np.nonzero(c.choice == row)[0]
+        key = np.round(ran[mine], 6)
+        if key.max() <= 0:
+            key = np.round(b[mine], 9)
+        if key.max() <= 0:
+            continue
+        out[mine[np.lexsort((c.s[mine], -key))[0]]] = 1.0
+    return out
 
 
 def solve_mip(

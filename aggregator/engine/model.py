@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from aggregator.engine.classes import Classes, disaggregate, inference_classes
 from aggregator.engine.feasibility import Indexed, Triples, pair_masks, static_pairs
+from aggregator.engine.site_choice import SiteChoice, site_choices
 from aggregator.engine.snapshot import Snapshot
 from aggregator.engine.tiebreak import PLACEMENT_KEYS, SERVE_KEYS, TIE_BREAK_JPY, weights
 
@@ -17,9 +18,10 @@ from aggregator.engine.tiebreak import PLACEMENT_KEYS, SERVE_KEYS, TIE_BREAK_JPY
 class Model:
     """min cost·v  s.t.  row_lo ≤ A v ≤ row_hi,  col_lo ≤ v ≤ col_hi.
 
-    v = [x, m, e, g, z, y, q]: x per triple of the workloads modelled one by one, m migration,
-    e energy offers, g grid, z/y the placement/serve columns of aggregated inference
-    classes (`classes.py`), q the capacity steps of site-intervals with several offers."""
+    v = [x, m, e, g, z, y, b, q]: x per triple of the workloads modelled one by one, m
+    migration, e energy offers, g grid, z/y the placement/serve columns of aggregated
+    inference classes (`classes.py`), b the site choices of no_migration workloads
+    (`site_choice.py`), q the capacity steps of site-intervals with several offers."""
 
     cost: np.ndarray
     col_lo: np.ndarray
@@ -51,6 +53,8 @@ class Model:
     q_t: np.ndarray
     cap_multi: np.ndarray  # per site-capacity row: priced by step columns (≥ 2 offers)
     x_room: np.ndarray  # per row: the most x/z columns may load it (step rows: + Σ steps)
+    choice: SiteChoice  # no_migration binaries (columns b, rows from `site_row0`)
+    site_row0: int
 
     @property
     def n_z(self) -> int:
@@ -88,6 +92,10 @@ class Model:
     def n_q(self) -> int:
         return len(self.q_offer)
 
+    @property
+    def b0(self) -> int:
+        return self.z0 + self.n_z + self.n_y
+
     def triple_cu(self, values: np.ndarray, tri: Triples) -> np.ndarray:
         """CU per feasible triple: x columns directly, aggregated classes disaggregated."""
         modelled = self.tri_col >= 0
@@ -123,11 +131,13 @@ def _classes(snap: Snapshot, idx: Indexed, tri: Triples) -> Classes:
     pinned_w = np.zeros(len(snap.workloads), dtype=bool)
     pinned_w[tri.j[~np.isnan(tri.pinned)]] = True
     mig_cost = np.array([w.migration_cost for w in snap.workloads], dtype=np.float64)
+    no_migration = np.array([w.no_migration for w in snap.workloads], dtype=bool)
     eligible = (
         ~np.isfinite(idx.remaining)
         & (idx.unit == 1)
         & ~pinned_w
         & ((mig_cost == 0) | (idx.home < 0))
+        & ~no_migration  # its site choice is per workload
     )
     masks = pair_masks(snap, idx)
     pairs = static_pairs(masks) & masks["window"]
@@ -213,7 +223,10 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     keep_q = has_row & idx.multi.ravel()[q_key]  # no row, no buyer: a step would sell nothing
     q_o, q_t, q_row = q_o[keep_q], q_t[keep_q], q_row[keep_q]
     n_q = len(q_o)
-    q_cols = n_x + n_m + n_e + n_g + n_z + n_y + np.arange(n_q)
+    choice = site_choices(snap, idx.remaining, j, s, x_hi, unit, tri_pinned)
+    n_b = choice.n
+    b_cols = n_x + n_m + n_e + n_g + n_z + n_y + np.arange(n_b)
+    q_cols = n_x + n_m + n_e + n_g + n_z + n_y + n_b + np.arange(n_q)
     cap_cu = idx.offer_cu.ravel()[cap_keys]
     cap0 = add(
         "site_capacity",
@@ -296,7 +309,24 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.zeros(n_k),
         np.zeros(n_k),
     )
-    n_col = n_x + n_m + n_e + n_g + n_z + n_y + n_q
+    # no_migration: Σ_t unit·x − M·b ≤ 0 per candidate site, Σ_s b ≤ 1 per workload.
+    site0 = add(
+        "site_link",
+        np.concatenate([choice.link_b, np.arange(n_b)]),
+        np.concatenate([choice.link_x, b_cols]),
+        np.concatenate([unit[choice.link_x], -choice.big_m]),
+        np.full(n_b, -np.inf),
+        np.zeros(n_b),
+    )
+    add(
+        "site_choice",
+        choice.choice,
+        b_cols,
+        np.ones(n_b),
+        np.full(choice.n_rows, -np.inf),
+        np.ones(choice.n_rows),
+    )
+    n_col = n_x + n_m + n_e + n_g + n_z + n_y + n_b + n_q
     matrix = sp.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
         shape=(base, n_col),
@@ -309,6 +339,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
             grid_cost.ravel(),
             idx.x_price[zs, zt] * h,
             -idx.limit[classes.y_j, classes.y_t] * h,
+            np.zeros(n_b),
             idx.step_price[q_o, q_t] * h,
         ]
     )
@@ -320,6 +351,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
             np.zeros(n_g),
             TIE_BREAK_JPY * weights((classes.z_c * n_s + zs) * n_t + zt, PLACEMENT_KEYS),
             TIE_BREAK_JPY * weights(classes.y_j * n_t + classes.y_t, SERVE_KEYS),
+            np.zeros(n_b),
             # Equal-priced steps at a site: the lower offer id sells first.
             TIE_BREAK_JPY * (q_o * n_t + q_t + 1.0) / max(idx.step_cu.size, 1),
         ]
@@ -332,7 +364,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         fixed_values[:n_x][pinned] = x_lo[pinned]
         pinned_load = matrix @ fixed_values
         upper_only = np.isfinite(row_hi_all) & ~np.isfinite(np.concatenate(row_lo))
-        upper_only[mig0:] = False  # migration rows hold through their m column
+        upper_only[mig0:] = False  # migration (and site) rows hold through their m (b) column
         # A step row's room is its steps' CU: pins beyond them widen the row by the excess.
         step_rows = cap0 + np.nonzero(cap_multi)[0]
         upper_only[step_rows] = False
@@ -342,9 +374,10 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     x_room[cap0 + np.nonzero(cap_multi)[0]] += cap_cu[cap_multi]
     integer = np.zeros(n_col, dtype=bool)
     integer[:n_x] = (unit > 1) & ~pinned
+    integer[b_cols] = True
     return Model(
         cost=welfare_cost + tie,
-        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g + n_z + n_y + n_q)]),
+        col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g + n_z + n_y + n_b + n_q)]),
         col_hi=np.concatenate(
             [
                 x_hi,
@@ -352,6 +385,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
                 e_hi,
                 np.full(n_g + n_z, np.inf),
                 classes.y_hi,
+                np.ones(n_b),
                 idx.step_cu[q_o, q_t],
             ]
         ),
@@ -382,6 +416,8 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         q_t=q_t,
         cap_multi=cap_multi,
         x_room=x_room,
+        choice=choice,
+        site_row0=site0,
     )
 
 

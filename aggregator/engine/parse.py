@@ -178,6 +178,9 @@ def _parse_workload(r: _Reader, n: int, site_ids: set[str], area_ids: set[str]) 
     max_latency = r.number("max_latency_ms", None, minimum=0)
     if max_latency is not None and zone is None:
         raise SnapshotError(f"{r.path}.zone", "required when max_latency_ms is given")
+    no_migration = r._get("no_migration", False)
+    if not isinstance(no_migration, bool):
+        raise SnapshotError(f"{r.path}.no_migration", "must be true or false")
     return Workload(
         id=r.text("id"),
         kind=kind,
@@ -195,6 +198,7 @@ def _parse_workload(r: _Reader, n: int, site_ids: set[str], area_ids: set[str]) 
         max_latency_ms=max_latency,
         residency=r.tags("residency") or (),
         areas=areas,
+        no_migration=no_migration,
     )
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.engine.errors import EventError
+from aggregator.engine.feasibility import feasible_triples, index
+from aggregator.engine.parse import parse_snapshot
 from aggregator.engine.result import Result
 from aggregator.engine.snapshot import Snapshot
 from aggregator.engine.solve import SolveOptions, as_snapshot, solve
@@ -104,6 +106,7 @@ def redispatch(
         for (w, s), cu in sorted(before.items())
         if w not in free
     ]
+    new["fixed"] += _held_in_place(new, snap, before, free)
     solved = solve(new, options or SolveOptions(baselines=False))
     after = {(a["workload"], a["site"]): a["cu"] for a in solved.allocations}
     changes = [
@@ -118,6 +121,26 @@ def redispatch(
         if before.get((w, s), 0.0) != after.get((w, s), 0.0)
     ]
     return Redispatch(new, solved, changes, time.perf_counter() - started)
+
+
+def _held_in_place(new: dict, snap: Snapshot, before: dict, free: set) -> list[dict]:
+    """A free no_migration workload may pause but not move: 0-CU pins at every other site
+    it could use in the interval hold it at the site it ran at."""
+    stuck = {
+        w: s
+        for (w, s) in before
+        if w in free and next(x for x in snap.workloads if x.id == w).no_migration
+    }
+    if not stuck:
+        return []
+    one = parse_snapshot(new)
+    tri = feasible_triples(one, index(one))
+    pins = []
+    for k in range(len(tri)):
+        w, site = one.workloads[tri.j[k]].id, one.sites[tri.s[k]].id
+        if w in stuck and site != stuck[w]:
+            pins.append({"workload": w, "site": site, "interval": 0, "cu": 0.0})
+    return pins
 
 
 def _one_interval_document(doc, t0, event, firm_total, free) -> dict[str, Any]:

@@ -65,6 +65,9 @@ class Workload:
     max_latency_ms: float | None
     residency: tuple[str, ...]
     areas: tuple[str, ...] | None
+    # Once it runs at a site within the horizon it stays there (may pause, not move); a pin
+    # with CU counts as running there.
+    no_migration: bool = False
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ from aggregator.engine.snapshot import Snapshot
 # of whichever optimal vertex HiGHS stopped at; the tie-break is hashed per placement
 # (tiebreak.py), so exact ties resolve the same for every solver; large LPs cross over to a
 # vertex; idle areas under a 0 kW cap are priced at their first kWh too; `uplift` covers the
-# firm intervals only (what settlement pays).
+# firm intervals only (what settlement pays); `no_migration` is modelled (it was ignored:
+# such a workload could move between sites), in the greedy baseline too.
 ENGINE_VERSION = 5
 
 

@@ -87,6 +87,22 @@ def check_constraints(doc: dict, result) -> None:
                 assert area_kw[(a["id"], t)] <= max(exact(cap), pin_kw[(a["id"], t)])
     _check_energy(doc, result, area_kw, minutes)
     check_capacity_report(doc, result, use)
+    check_no_migration(doc, result)
+
+
+def check_no_migration(doc: dict, result) -> None:
+    """A no_migration workload runs at one site over the horizon, the one a pin with CU
+    names if there is one (a pin of 0 CU elsewhere only holds it off that site)."""
+    works = {w["id"]: w for w in doc["workloads"] if w.get("no_migration")}
+    used = defaultdict(set)
+    for a in result.allocations:
+        if a["workload"] in works:
+            used[a["workload"]].add(a["site"])
+    for p in doc.get("fixed", []):
+        if p["workload"] in works and p["cu"] > 0:
+            used[p["workload"]].add(p["site"])
+    for w, sites in used.items():
+        assert len(sites) == 1, (w, sorted(sites))
 
 
 def a_key(a: dict) -> tuple[str, str, int]:

@@ -25,9 +25,12 @@ def _cu(n_t: int, hi: int):
 
 
 @st.composite
-def snapshots(draw, *, allow_gang: bool = True, steps: bool = True) -> dict:
+def snapshots(
+    draw, *, allow_gang: bool = True, steps: bool = True, no_migration: bool = False
+) -> dict:
     """`steps`: a site sometimes has two or three capacity offers (price steps), with
-    equal prices at times and prices that change order between intervals."""
+    equal prices at times and prices that change order between intervals. `no_migration`:
+    a workload sometimes may not change site (which makes the clearing a MIP)."""
     n_t = draw(st.integers(1, 4))
     areas = list(AREAS[: draw(st.integers(1, 3))])
     doc_areas = []
@@ -115,6 +118,8 @@ def snapshots(draw, *, allow_gang: bool = True, steps: bool = True) -> dict:
         if draw(st.booleans()):
             w["migration_cost"] = draw(_money(0, 30))
             w["home_site"] = draw(st.sampled_from([s["id"] for s in sites]))
+        if no_migration and draw(st.booleans()):
+            w["no_migration"] = True
         workloads.append(w)
     return {
         "schema": "wattbit.clearing/1",

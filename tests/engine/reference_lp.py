@@ -46,7 +46,9 @@ def placements(doc: dict) -> list[tuple[str, str, int]]:
 
 def optimum(doc: dict) -> float:
     """Maximum welfare of the LP (gang sizes relaxed). Every capacity offer is a column of
-    its own (a price step), whether or not its site has others."""
+    its own (a price step), whether or not its site has others. A `no_migration` workload
+    runs at one site at most (a binary per site it may use; a pin with CU fixes it): then
+    this is a MIP, solved by scipy's `milp`, and still an upper bound on a gang market."""
     n, h = len(doc["intervals"]), doc["interval_minutes"] / 60
     cp = doc.get("carbon_price_jpy_per_t", 0) / 1e6
     sites = {s["id"]: s for s in doc["sites"]}
@@ -126,6 +128,9 @@ def optimum(doc: dict) -> float:
             entries.append((x_col[(j, s, t - 1)], -1))
         row(entries, 0.0)
 
+    binary = _no_migration_rows(doc, works, x_col, col, row)
+    if binary:
+        return _milp(cost, upper, binary, a_ub, b_ub, a_eq, b_eq)
     res = linprog(
         np.array(cost),
         A_ub=np.array(a_ub) if a_ub else None,
@@ -134,6 +139,56 @@ def optimum(doc: dict) -> float:
         b_eq=b_eq or None,
         bounds=[(0, u) for u in upper],
         method="highs",
+    )
+    assert res.status == 0, res.message
+    return -res.fun
+
+
+def _no_migration_rows(doc, works, x_col, col, row) -> list[int]:
+    """Site binaries and their rows: Σ_t x(w,s,t) ≤ M·b(w,s), Σ_s b(w,s) ≤ 1; a pin with CU
+    at site s forces b(w,s) = 1. Returns the binary columns."""
+    n = len(doc["intervals"])
+    binary = []
+    running = {(p["workload"], p["site"]) for p in doc.get("fixed", []) if p["cu"] > 0}
+    for j, w in works.items():
+        if not w.get("no_migration"):
+            continue
+        sites = sorted({s for (jj, s, _t) in x_col if jj == j})
+        choice = []
+        for s in sites:
+            keys = [k for k in x_col if k[0] == j and k[1] == s]
+            if w["kind"] == "inference":
+                big_m = sum(_series(w["demand"], n)[k[2]] for k in keys)
+            else:
+                big_m = w["remaining_cu_intervals"]
+            b = col(("b", j, s), 0.0, 1.0)
+            binary.append(b)
+            row([(x_col[k], 1) for k in keys] + [(b, -big_m)], 0.0)
+            if (j, s) in running:
+                row([(b, -1)], -1.0)
+            choice.append((b, 1))
+        row(choice, 1.0)
+    return binary
+
+
+def _milp(cost, upper, binary, a_ub, b_ub, a_eq, b_eq) -> float:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(cost)
+    pad = [np.pad(r, (0, n - len(r))) for r in a_ub]
+    eq = [np.pad(r, (0, n - len(r))) for r in a_eq]
+    constraints = [LinearConstraint(np.array(pad), -np.inf, np.array(b_ub))]
+    if eq:
+        constraints.append(LinearConstraint(np.array(eq), np.array(b_eq), np.array(b_eq)))
+    integrality = np.zeros(n)
+    integrality[binary] = 1
+    hi = np.array([np.inf if u is None else u for u in upper])
+    res = milp(
+        np.array(cost),
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(np.zeros(n), hi),
+        options={"mip_rel_gap": 1e-9},
     )
     assert res.status == 0, res.message
     return -res.fun

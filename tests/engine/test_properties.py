@@ -66,7 +66,7 @@ def test_two_solves_give_identical_bytes(doc):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(snapshots(allow_gang=False))
+@given(snapshots(allow_gang=False, no_migration=True))
 def test_redispatch_keeps_every_unaffected_allocation(doc):
     snap = parse_snapshot(doc)
     result = solve(snap)
@@ -80,7 +80,7 @@ def test_redispatch_keeps_every_unaffected_allocation(doc):
             assert after.get((w, s), 0.0) == pytest.approx(cu, abs=1e-6)
     assert all(cu <= 1e-9 for (w, s), cu in after.items() if s == site)
     for pin in out.snapshot["fixed"]:
-        assert after[(pin["workload"], pin["site"])] == pytest.approx(pin["cu"], abs=1e-6)
+        assert after.get((pin["workload"], pin["site"]), 0.0) == pytest.approx(pin["cu"], abs=1e-6)
     # Nothing moved grows beyond the interval's planned work (batch) or demand (inference),
     # and the re-dispatch is published exactly feasible like any clearing (pins included).
     assert math.isfinite(out.result.welfare_jpy)
