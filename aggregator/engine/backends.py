@@ -20,6 +20,7 @@ its duals fail the certificate (docs/engine.md, "Solver choice").
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Protocol
@@ -61,10 +62,8 @@ class HighsBackend(Backend):
         return metadata.version("highspy")
 
     def session(self, model, lp_options, time_limit_s):
-        options = dict(lp_options)
-        if time_limit_s is not None:
-            options["time_limit"] = max(time_limit_s, 0.01)
-        return highs_solver.DirectLp(model, options)
+        deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
+        return highs_solver.DirectLp(model, dict(lp_options), deadline)
 
 
 class MathOptBackend(Backend):

@@ -74,10 +74,12 @@ def stay(snap: Snapshot, idx: Indexed) -> Allocation:
     return _allocation(snap, idx, out, use_offers=False)
 
 
-def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
+def greedy(snap: Snapshot, idx: Indexed, *, pins: bool = False) -> Allocation:
     """Interval by interval, highest limit first, cheapest all-in feasible site while ≤ limit.
     A site's capacity price is its cheapest step with CU left, so steps sell cheapest first.
-    A no_migration workload keeps to the site it first ran at."""
+    A no_migration workload keeps to the site it first ran at. `pins`: the snapshot's pins
+    are placed first and kept as they are (the time-budget fallback's allocation, solve.py);
+    the baseline itself ignores them, as SCENARIO_FORMAT.md defines it."""
     ok = static_pairs(pair_masks(snap, idx))
     grid_cost, offer_cost = energy_unit_cost(snap)
     offer_area = eo_area(snap, np.arange(len(snap.energy_offers)))
@@ -90,6 +92,10 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
     order = _priority(snap, idx)
     sites_of = [np.nonzero(ok[i])[0] for i in range(len(snap.workloads))]
     out: list[tuple[int, int, int, float]] = []
+    fixed = _pins(snap) if pins else {}
+    for i, site, _t in fixed:
+        if snap.workloads[i].no_migration and fixed[(i, site, _t)] > 0:
+            sites_of[i] = np.array([site])
     for t in range(snap.n_intervals):
         # Offers of each area, cheapest first, that beat the grid this interval.
         tiers = {a: [] for a in range(len(snap.areas))}
@@ -97,10 +103,22 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
             if offer_cost[o, t] < grid_cost[offer_area[o], t]:
                 tiers[offer_area[o]].append(o)
 
+        pinned_now = {(i, site): cu for (i, site, tt), cu in fixed.items() if tt == t}
+        for (i, site), cu in pinned_now.items():
+            kwh = idx.site_kwh_per_cu[site]
+            cap_left[site, t] -= cu
+            if idx.multi[site, t]:
+                use_steps(idx, step_left, steps_at[site], t, cu)
+            area_left[idx.site_area[site], t] -= cu * kwh
+            left[i] -= cu
+            _use_energy(tiers[idx.site_area[site]], offer_left, t, cu * kwh)
+            if cu > 0:
+                out.append((i, site, t, cu))
         for i in order:
-            need = min(idx.rate_cap[i, t], left[i])
+            taken = sum(cu for (k, _), cu in pinned_now.items() if k == i)
+            need = min(idx.rate_cap[i, t] - taken, left[i])
             unit = idx.unit[i]
-            skip: set[int] = set()
+            skip: set[int] = {site for (k, site) in pinned_now if k == i}
             while need >= unit - _EPS:
                 best = None
                 for site in sites_of[i]:
@@ -148,6 +166,12 @@ def greedy(snap: Snapshot, idx: Indexed) -> Allocation:
                 if snap.workloads[i].no_migration:  # it stays where it started
                     sites_of[i] = np.array([site])
     return _allocation(snap, idx, out, use_offers=True)
+
+
+def _pins(snap: Snapshot) -> dict[tuple[int, int, int], float]:
+    w_pos = {w.id: i for i, w in enumerate(snap.workloads)}
+    s_pos = {x.id: i for i, x in enumerate(snap.sites)}
+    return {(w_pos[p.workload], s_pos[p.site], p.interval): p.cu for p in snap.fixed}
 
 
 def _marginal(tier, offer_left, offer_cost, grid_cost, area: int, t: int) -> tuple[float, int]:

@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
         default=backends.DEFAULT,
         help="solver backend (see `solvers`); every backend publishes the same result",
     )
+    s.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="publish the documented fallback (flagged `fallback`) if the exact solve cannot "
+        "finish in this wall-clock time",
+    )
     b = sub.add_parser("baseline", help="welfare and allocations of a baseline rule")
     b.add_argument("rule", choices=("stay", "greedy"))
     b.add_argument("snapshot", type=Path)
@@ -70,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "solve":
             try:
-                options = SolveOptions(solver=backends.get(args.solver).name)
+                options = SolveOptions(
+                    solver=backends.get(args.solver).name, time_budget_s=args.time_budget
+                )
             except ValueError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_BAD_INPUT

@@ -164,10 +164,18 @@ def _option(h: highspy.Highs, name: str) -> Any:
 class DirectLp:
     """The whole LP in one HiGHS instance; `fix` + `solve` hot-start from its basis."""
 
-    def __init__(self, model: Model, options: dict | None = None) -> None:
+    def __init__(
+        self, model: Model, options: dict | None = None, deadline: float | None = None
+    ) -> None:
         self.model = model
         self.h = new_highs(options or {})
         pass_model(self.h, model, integer=False)
+        self.deadline = deadline  # time.perf_counter() by which every run must have stopped
+
+    def _run(self) -> None:
+        if self.deadline is not None:
+            self.h.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 0.001))
+        self.h.run()
 
     def fix(self, cols: np.ndarray, values: np.ndarray) -> None:
         # After a first solve, bound changes keep the basis dual feasible: dual simplex.
@@ -176,7 +184,7 @@ class DirectLp:
 
     def solve(self) -> Solution:
         started = time.perf_counter()
-        self.h.run()
+        self._run()
         if self._interior_not_confirmed():
             # Postsolving an interior point has no basis to carry the duals back through
             # presolve's reductions, and HiGHS then finds dual infeasibilities above the
@@ -184,13 +192,13 @@ class DirectLp:
             # Crossover ends at a vertex, which postsolves exactly: same optimum, certified.
             logger.warning("interior point not confirmed optimal after postsolve; crossover")
             self.h.setOptionValue("run_crossover", "on")
-            self.h.run()
+            self._run()
         elif self._interior_without_basis():
             # The price rule reads the optimal dual face from a vertex (face.py): an interior
             # point leaves no basis, so options that skip crossover get it on a second run.
             logger.warning("interior point without a basis: solving again with crossover")
             self.h.setOptionValue("run_crossover", "on")
-            self.h.run()
+            self._run()
         sol = collect(self.h, self.model, integer=False, solve_s=time.perf_counter() - started)
         sol.session = self
         return sol

@@ -136,7 +136,10 @@ class MathOptLp:
             result_pb2.TERMINATION_REASON_INFEASIBLE: "infeasible",
             result_pb2.TERMINATION_REASON_UNBOUNDED: "unbounded",
             result_pb2.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED: "infeasible",
-        }.get(reason, "time_limit" if reason == result_pb2.TERMINATION_REASON_FEASIBLE else "")
+        }.get(reason, "")
+        timed_out = res.termination.limit == result_pb2.LIMIT_TIME
+        if not status and timed_out:
+            status = "time_limit"
         if not status:
             status = (
                 result_pb2.TerminationReasonProto.Name(reason)

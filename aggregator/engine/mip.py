@@ -135,12 +135,16 @@ def solve_mip(
     time_limit_s: float,
     rel_gap: float,
     exact_limit: int,
+    deadline_s: float | None = None,
 ) -> MipOutcome:
+    """`deadline_s`: seconds every step must finish in (the time budget's exact share); a
+    step stopped by it ends the outcome with status "time_limit"."""
     started = time.perf_counter()
+    deadline = None if deadline_s is None else started + deadline_s
     # The LP solves (relaxation, fix-and-price re-solves) are the backend's; branch and cut,
     # where the heuristic's gap is too wide, is HiGHS's for every backend.
     backend = backend or backends.get(backends.DEFAULT)
-    relaxation = backend.session(model, lp_options, None).solve()
+    relaxation = backend.session(model, lp_options, deadline_s).solve()
     logger.info("relaxation: %s in %.2f s", relaxation.status, relaxation.solve_s)
     if relaxation.status != "optimal":
         return MipOutcome(
@@ -161,8 +165,9 @@ def solve_mip(
     # backend rounds the same relaxation and makes the same integer decisions.
     heuristic = round_and_repair(model, polish(model, relaxation).values, fixed_lp)
     if heuristic is None:
+        late = deadline is not None and time.perf_counter() >= deadline
         return MipOutcome(
-            "infeasible",
+            "time_limit" if late else "infeasible",
             bound,
             lp_welfare,
             np.nan,
@@ -178,12 +183,15 @@ def solve_mip(
     status = "optimal" if gap <= rel_gap else "feasible"
     spent = time.perf_counter() - started
     n_int = int(model.integer.sum())
-    if gap > rel_gap and n_int <= exact_limit and time_limit_s - spent > 0.5:
+    budget = time_limit_s - spent
+    if deadline is not None:
+        budget = min(budget, deadline - time.perf_counter())
+    if gap > rel_gap and n_int <= exact_limit and budget > 0.5:
         exact = highs_solver.solve(
             model,
             integer=True,
             start=priced.values,
-            options={**lp_options, "time_limit": time_limit_s - spent, "mip_rel_gap": rel_gap},
+            options={**lp_options, "time_limit": budget, "mip_rel_gap": rel_gap},
         )
         if exact.status in ("optimal", "feasible") and exact.objective < objective - 1e-9:
             priced, priced_model = fixed_lp.solve(np.round(exact.values[model.integer]))

@@ -20,6 +20,7 @@ from aggregator.engine.canonical import (
     rounded,
 )
 from aggregator.engine.face import build_face
+from aggregator.engine.fallback import DEFAULT_RESERVE, describe, greedy_fixed_model
 from aggregator.engine.feasibility import Indexed, feasible_triples, index
 from aggregator.engine.mip import solve_mip
 from aggregator.engine.model import Model, build
@@ -69,6 +70,14 @@ class SolveOptions:
     # solvers` lists them). Every backend publishes the same result (the price rule);
     # `lp_options` apply to `highs` only.
     solver: str = backends.DEFAULT
+    # Wall-clock seconds the whole clearing may take (None: no limit). The exact solve gets
+    # it less `fallback_reserve_s` (default: a quarter of it); if it cannot finish, the
+    # documented fallback is published and flagged (`fallback.py`, result `fallback`).
+    time_budget_s: float | None = None
+    fallback_reserve_s: float | None = None
+    # Skip the exact solve and publish the fallback directly: how a replay reproduces a run
+    # that fell back (its result's `fallback.allocation` is "greedy"); deterministic.
+    force_fallback: bool = False
 
 
 def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
@@ -79,10 +88,13 @@ def solve(
     source: Snapshot | str | bytes | Path | Mapping[str, Any],
     options: SolveOptions | None = None,
 ) -> Result:
-    """Clear one snapshot. Raises SnapshotError on bad input; never on an infeasible model."""
+    """Clear one snapshot. Raises SnapshotError on bad input; never on an infeasible model.
+    With a time budget it always returns in about that time: the exact clearing if it
+    finished, else the documented fallback (`fallback.py`), flagged in `result.fallback`."""
     opts = options or SolveOptions()
     snap = as_snapshot(source)
     started = time.perf_counter()
+    clock = _Clock(started, opts)
     idx = index(snap)
     tri = feasible_triples(snap, idx)
     model = build(snap, idx, tri, aggregate=opts.aggregate)
@@ -101,6 +113,8 @@ def solve(
         "build_s": round(build_s, 4),
         "mip_gap": None,
     }
+    if opts.time_budget_s is not None:
+        stats["time_budget_s"] = opts.time_budget_s
     # A national clearing solves for minutes: say what is being solved, and how.
     logger.info(
         "clearing %s: %d triples, %d inference classes -> %d columns, %d rows, %d integer; "
@@ -115,37 +129,30 @@ def solve(
         backend.name,
         lp_options,
     )
-    if model.integer.any():
-        outcome = solve_mip(
-            model,
-            backend=backend,
-            lp_options=lp_options,
-            time_limit_s=opts.mip_time_limit_s,
-            rel_gap=opts.mip_rel_gap,
-            exact_limit=opts.mip_exact_limit,
-        )
-        status, solve_s = outcome.status, outcome.solve_s
-        stats["mip_gap"] = None if np.isnan(outcome.gap) else float(outcome.gap)
-        stats["mip_method"] = outcome.method
-        stats["lp_bound_jpy"] = rounded(outcome.lp_welfare, JPY_DECIMALS)
-        priced, priced_model = outcome.priced, outcome.priced_model
-        solver = outcome.method
-        if priced is not None:
-            solver = f"{priced.solver}; integers: {outcome.method}, fix-and-price"
+    if opts.force_fallback:
+        status, priced, priced_model = "time_limit", None, model
     else:
-        priced, priced_model = backend.session(model, lp_options, None).solve(), model
-        status, values, solve_s, solver = (
-            priced.status,
-            priced.values,
-            priced.solve_s,
-            priced.solver,
+        status, priced, priced_model = _solve_exact(model, backend, lp_options, opts, clock, stats)
+    allocation, price_source = "optimal", "price_rule"
+    if status == "time_limit" and (clock.deadline is not None or opts.force_fallback):
+        # The exact solve ran out of its share of the budget: publish the greedy allocation
+        # (around the pins), priced by the rule on it.
+        priced_model = greedy_fixed_model(snap, idx, tri, model)
+        # No limit on this LP: with every placement fixed it is small, and a late result
+        # beats none.
+        priced = backend.session(priced_model, {"solver": "simplex"}, None).solve()
+        status = "feasible" if priced.status == "optimal" else priced.status
+        stats["solver"] = f"{priced.solver}; greedy allocation fixed"
+        stats.setdefault("solve_s", 0.0)
+        allocation = "greedy"
+        logger.warning(
+            "clearing %s: time budget spent, publishing the greedy allocation", snap.run_id
         )
-    stats["solver"] = solver
-    stats["solve_s"] = round(solve_s, 4)
-    logger.info("clearing %s: %s in %.2f s (%s)", snap.run_id, status, solve_s, solver)
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
         return _empty_result(snap, idx, status, stats, opts)
-    values = polish(priced_model, priced).values
+    values = polish(
+        priced_model, priced, time_limit_s=None if allocation == "greedy" else clock.left()
+    ).values
     face = build_face(
         snap,
         idx,
@@ -156,17 +163,86 @@ def solve(
         priced.row_status,
         allocation=values,
     )
-    selection = price_rule.select(face)
-    stats["price_rule"] = {
-        "face_lps": selection.lp_solves,
-        "iterations": selection.iterations,
-        "lexicographic_components": selection.moving,
-        "seconds": round(selection.seconds, 4),
-    }
-    prices = pricing.from_duals(snap, idx, model, selection.y)
-    bound = pricing.dual_bound(priced_model, selection.y)
+    try:
+        # The fallback's own face LPs have everything fixed (small): no limit, so that its
+        # prices are the rule's and replay deterministically.
+        limit = None if allocation == "greedy" else clock.left()
+        selection = price_rule.select(face, time_limit_s=limit)
+        y = selection.y
+        stats["price_rule"] = {
+            "face_lps": selection.lp_solves,
+            "iterations": selection.iterations,
+            "lexicographic_components": selection.moving,
+            "seconds": round(selection.seconds, 4),
+        }
+    except price_rule.SelectionError:
+        if clock.deadline is None:
+            raise
+        # The solver's own optimal duals, idle rows at their first unit (the face's bounds).
+        n_y = face.n_y
+        y = np.clip(priced.row_dual, face.col_lo[:n_y], face.col_hi[:n_y])
+        price_source = "solver_duals"
+        logger.warning("clearing %s: time budget spent, prices from the solver", snap.run_id)
+    prices = pricing.from_duals(snap, idx, model, y)
+    bound = pricing.dual_bound(priced_model, y)
     stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
-    return _assemble(snap, idx, tri, model, values, prices, status, stats, opts)
+    result = _assemble(snap, idx, tri, model, values, prices, status, stats, opts, clock)
+    if (allocation, price_source) != ("optimal", "price_rule"):
+        result.extra["fallback"] = describe(
+            allocation, price_source, opts.time_budget_s, time.perf_counter() - started
+        )
+        if opts.force_fallback:
+            result.extra["fallback"]["reason"] = "forced"
+    return result
+
+
+class _Clock:
+    """The time budget: a deadline for everything, and an earlier one for the exact solve
+    that leaves the fallback its reserve."""
+
+    def __init__(self, started: float, opts: SolveOptions) -> None:
+        self.deadline = self.exact_deadline = None
+        if opts.time_budget_s is not None:
+            reserve = opts.fallback_reserve_s
+            if reserve is None:
+                reserve = DEFAULT_RESERVE * opts.time_budget_s
+            self.deadline = started + opts.time_budget_s
+            self.exact_deadline = self.deadline - reserve
+
+    def left(self, exact: bool = False) -> float | None:
+        end = self.exact_deadline if exact else self.deadline
+        return None if end is None else max(end - time.perf_counter(), 0.0)
+
+
+def _solve_exact(model, backend, lp_options, opts, clock: _Clock, stats):
+    """The exact clearing: (status, priced solution, the model it prices)."""
+    if model.integer.any():
+        outcome = solve_mip(
+            model,
+            backend=backend,
+            lp_options=lp_options,
+            time_limit_s=opts.mip_time_limit_s,
+            rel_gap=opts.mip_rel_gap,
+            exact_limit=opts.mip_exact_limit,
+            deadline_s=clock.left(exact=True),
+        )
+        status, solve_s = outcome.status, outcome.solve_s
+        stats["mip_gap"] = None if np.isnan(outcome.gap) else float(outcome.gap)
+        stats["mip_method"] = outcome.method
+        bound = outcome.lp_welfare  # NaN where the relaxation did not finish
+        stats["lp_bound_jpy"] = None if np.isnan(bound) else rounded(bound, JPY_DECIMALS)
+        priced, priced_model = outcome.priced, outcome.priced_model
+        solver = outcome.method
+        if priced is not None:
+            solver = f"{priced.solver}; integers: {outcome.method}, fix-and-price"
+    else:
+        priced = backend.session(model, lp_options, clock.left(exact=True)).solve()
+        priced_model = model
+        status, solve_s, solver = priced.status, priced.solve_s, priced.solver
+    stats["solver"] = solver
+    stats["solve_s"] = round(solve_s, 4)
+    logger.info("clearing: %s in %.2f s (%s)", status, solve_s, solver)
+    return status, priced, priced_model
 
 
 def _lp_options(model: Model, opts: SolveOptions) -> dict[str, Any]:
@@ -180,7 +256,7 @@ def _lp_options(model: Model, opts: SolveOptions) -> dict[str, Any]:
     return {"solver": "ipm", "run_crossover": "on"}
 
 
-def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, stats, opts):
+def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, stats, opts, clock):
     pub = publish(snap, idx, tri, model, values)  # raises PublishError rather than oversell
     stats["publish_s"] = round(pub.seconds, 4)
     stats["repaired_rows"] = pub.repaired_rows
@@ -224,7 +300,7 @@ def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, sta
         ],
         prices=_price_rows(snap, idx, compute_p, energy_p, balance_p, rent_p),
         uplift=uplift,
-        baselines=_baselines(snap, idx, opts),
+        baselines=_baselines(snap, idx, opts, clock, stats),
         stats=stats,
         settlement={k: rounded(v, JPY_DECIMALS) for k, v in money.items()},
         capacity=_capacity_rows(snap, pub.capacity_cu),
@@ -276,8 +352,14 @@ def _price_rows(snap, idx, compute_p, energy_p, balance_p, rent_p) -> dict[str, 
     return {"compute": compute, "energy": energy}
 
 
-def _baselines(snap: Snapshot, idx: Indexed, opts: SolveOptions) -> dict[str, dict[str, float]]:
+def _baselines(
+    snap: Snapshot, idx: Indexed, opts: SolveOptions, clock=None, stats=None
+) -> dict[str, dict[str, float]]:
     if not opts.baselines:
+        return {}
+    if clock is not None and clock.deadline is not None and clock.left() <= 0:
+        if stats is not None:
+            stats["baselines_skipped"] = "time budget spent"
         return {}
     return {
         name: {"welfare_jpy": rounded(baseline_welfare(snap, idx, name)[1], JPY_DECIMALS)}
