@@ -136,4 +136,4 @@ def _advisory_rows(advisory: dict[str, Any] | None) -> list[dict[str, Any]]:
         for e in advisory["energy_offers"]
     ]  # fmt: skip
     rows.sort(key=lambda r: (r["at"], r["bid"], r["where"]))
-    return [{**r, "interval_start": calendar.parse_iso(r["at"])} for r in rows]
+    return [{**r, "interval_start": r["at"]} for r in rows]

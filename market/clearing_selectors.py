@@ -134,7 +134,7 @@ def latest_advisory(*, actor: Actor) -> dict[str, Any] | None:
         return None
     result = json.loads(run.result_json)
     snapshot = json.loads(run.snapshot_json)
-    starts = snapshot["intervals"]
+    starts = [calendar.parse_iso(at) for at in snapshot["intervals"]]
     firm = int(snapshot.get("firm_intervals", 1))
     own = _own_public_ids(actor, snapshot)
     site_cu: dict[tuple[str, int], float] = defaultdict(float)
