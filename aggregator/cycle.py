@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from aggregator.engine import solve
+from aggregator.engine import SolveOptions, solve
 from market import calendar
 from market.clearing_models import ClearingRun, RunStatus
 from market.models import MarketParameters
@@ -29,6 +29,15 @@ from market.services.clearing import LostClaim, clearing_persist
 from market.snapshot import snapshot_build
 
 logger = logging.getLogger(__name__)
+
+
+def clearing_budget_s(interval_start: datetime, now: datetime) -> float:
+    """Seconds the engine may take for this interval: its result must be there
+    CLEARING_FINISH_BEFORE_S before the interval starts, so dispatch orders reach
+    participants in time; past that the engine publishes its documented fallback instead
+    (docs/engine.md). A trigger that comes late still gets CLEARING_MIN_BUDGET_S."""
+    finish_by = interval_start - timedelta(seconds=settings.CLEARING_FINISH_BEFORE_S)
+    return max((finish_by - now).total_seconds(), float(settings.CLEARING_MIN_BUDGET_S))
 
 
 def lease() -> timedelta:
@@ -148,8 +157,9 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
             )
         timings["snapshot_s"] = round(time.perf_counter() - started, 4)
         started = time.perf_counter()
+        budget_s = max(clearing_budget_s(interval_start, now) - timings["snapshot_s"], 0.0)
         with ClaimHeartbeat(run.pk, token, every_s=lease().total_seconds() / 3):
-            result = solve(canonical)
+            result = solve(canonical, SolveOptions(time_budget_s=budget_s))
         timings["solve_s"] = round(time.perf_counter() - started, 4)
         result_doc = result.to_dict()
         result_sha256 = hashlib.sha256(result.deterministic_bytes()).hexdigest()

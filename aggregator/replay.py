@@ -1,4 +1,9 @@
-"""Replay: solve a stored snapshot again and prove the stored result, byte for byte."""
+"""Replay: solve a stored snapshot again and prove the stored result, byte for byte.
+
+It is independent verification, not a rerun: the snapshot is solved with a different
+solver backend than the run used (OR-Tools GLOP for a HiGHS run), and the price rule makes
+every backend publish the same allocations and prices (docs/engine.md, "Solver backends").
+A run that published the engine's time-budget fallback is replayed as that fallback."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from aggregator.audit import audit_record
-from aggregator.engine import solve
+from aggregator.engine import SolveOptions, backend_of, independent_backend, solve
 from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.engine.result import DETERMINISTIC_KEYS
 from aggregator.engine.solve import ENGINE_VERSION
@@ -22,6 +27,8 @@ class ReplayVerdict:
     actual_sha256: str
     input_ok: bool
     first_difference: str = ""
+    run_solver: str = ""  # the backend that cleared the run
+    replay_solver: str = ""  # the one that checked it
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -62,18 +69,28 @@ def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> 
         raise ValueError(f"run {run.pk} is {run.status}, not completed")
     snapshot = run.snapshot_json.encode("utf-8")
     input_ok = hashlib.sha256(snapshot).hexdigest() == run.input_sha256
-    result = solve(snapshot)
+    stored = json.loads(run.result_json)
+    verifier = independent_backend(stored)
+    result = solve(
+        snapshot, SolveOptions(solver=verifier, force_fallback=bool(stored.get("fallback")))
+    )
     actual = hashlib.sha256(result.deterministic_bytes()).hexdigest()
     ok = input_ok and actual == run.result_sha256
     difference = ""
     if not input_ok:
         difference = "the stored snapshot does not match its recorded sha256"
     elif not ok:
-        stored = json.loads(run.result_json)
         firm = int(json.loads(snapshot).get("firm_intervals", 1))
         replayed = json.loads(canonical_json_bytes(result.to_dict()))
         difference = _first_difference(stored, replayed, firm)
         difference = difference or "the stored result does not match its recorded sha256"
+        if (stored.get("fallback") or {}).get("prices") == "solver_duals":
+            # Out of time even for the price rule: the run published its solver's own duals,
+            # which no replay selects again (docs/engine.md, time budget).
+            difference = (
+                "the run's prices are its solver's own duals (its time budget ran out before "
+                "the price rule); " + difference
+            )
         solved_by = (stored.get("stats") or {}).get("engine_version", 1)
         if solved_by != ENGINE_VERSION:
             # Not tampering: the clearing rules changed since (docs/engine.md, Determinism).
@@ -81,7 +98,10 @@ def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> 
                 f"solved by engine version {solved_by}, replayed with {ENGINE_VERSION}; "
                 + difference
             )
-    verdict = ReplayVerdict(run.pk, ok, run.result_sha256, actual, input_ok, difference)
+    verdict = ReplayVerdict(
+        run.pk, ok, run.result_sha256, actual, input_ok, difference,
+        run_solver=backend_of(stored), replay_solver=verifier,
+    )  # fmt: skip
     audit_record(
         code="aggregator.replay.checked",
         actor_label=actor_label,

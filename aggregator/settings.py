@@ -315,6 +315,11 @@ LOGGING = {
 # A clearing run's claim lasts this long; a worker silent for longer is presumed dead and
 # another takes the run over (solving takes seconds, so minutes are generous).
 CLEARING_LEASE_S = env_int("CLEARING_LEASE_S", 300)
+# A clearing's result must be ready this long before its interval starts (orders must
+# reach participants); the engine's time budget is what is left at gate closure (50 min
+# with the default 60-min lead). A late trigger still gets CLEARING_MIN_BUDGET_S.
+CLEARING_FINISH_BEFORE_S = env_int("CLEARING_FINISH_BEFORE_S", 600)
+CLEARING_MIN_BUDGET_S = env_int("CLEARING_MIN_BUDGET_S", 15)
 
 # --- The interval cycle's clock (Celery beat; `make run` ticks the same tasks in-process) --
 CELERY_BEAT_SCHEDULE = {

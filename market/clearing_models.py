@@ -50,6 +50,9 @@ class ClearingRun(models.Model):
     # sha256 of the deterministic part (allocations, energy, grid, prices): what replay proves.
     result_sha256 = models.CharField(max_length=64, blank=True)
     solver_stats = models.JSONField(default=dict, blank=True)
+    # Set when the exact clearing did not finish in its time budget and the engine published
+    # its documented fallback instead (why, and what was published); {} for exact runs.
+    fallback = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     welfare_jpy = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     stay_welfare_jpy = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)

@@ -31,6 +31,18 @@ def run_list() -> QuerySet[ClearingRun]:
     return ClearingRun.objects.all()
 
 
+def latest_replays(run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each run's latest replay verdict (they are audit events), keyed by run id."""
+    from aggregator.models import AuditEvent
+
+    events = AuditEvent.objects.filter(
+        code="aggregator.replay.checked",
+        object_type="market.clearingrun",
+        object_id__in=[str(pk) for pk in run_ids],
+    ).order_by("seq")
+    return {int(e.object_id): {**e.payload, "at": e.created_at} for e in events}
+
+
 def snapshot_readable(*, actor: Actor, run: ClearingRun, now: datetime) -> bool:
     """A snapshot holds bids of its advisory horizon too: sealed until all were cleared."""
     horizon_end = run.interval_start + run.horizon_intervals * calendar.INTERVAL

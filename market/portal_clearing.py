@@ -102,8 +102,10 @@ def order_acknowledge(request, pk: int):
 @portal_view
 def runs(request):
     """Every clearing run: status, hashes, welfare against the baselines; replay for regulators."""
-    qs = clearing_selectors.run_list().order_by("-interval_start")[:96]
-    return render(request, "market/runs.html", {"runs": qs})
+    runs = list(clearing_selectors.run_list().order_by("-interval_start")[:96])
+    replays = clearing_selectors.latest_replays([r.pk for r in runs])
+    rows = [{"run": r, "replay": replays.get(r.pk)} for r in runs]
+    return render(request, "market/runs.html", {"rows": rows})
 
 
 @require_POST
@@ -116,8 +118,16 @@ def run_replay(request, pk: int):
     if verdict.ok:
         messages.success(
             request,
-            _("Run %(id)s replayed: identical result (sha256 %(h)s…).")
-            % {"id": run.pk, "h": verdict.actual_sha256[:16]},
+            _(
+                "Run %(id)s replayed with %(replay)s (cleared with %(run)s): identical result "
+                "(sha256 %(h)s…)."
+            )
+            % {
+                "id": run.pk,
+                "h": verdict.actual_sha256[:16],
+                "run": verdict.run_solver,
+                "replay": verdict.replay_solver,
+            },
         )
     else:
         messages.error(

@@ -27,6 +27,7 @@ class ClearingRunSerializer(serializers.ModelSerializer):
             "stay_welfare_jpy",
             "greedy_welfare_jpy",
             "solver_stats",
+            "fallback",
             "timings",
             "error",
         ]
@@ -232,3 +233,5 @@ class ReplayVerdictSerializer(serializers.Serializer):
     expected_sha256 = serializers.CharField()
     actual_sha256 = serializers.CharField()
     first_difference = serializers.CharField(allow_blank=True)
+    run_solver = serializers.CharField(help_text="the solver backend that cleared the run")
+    replay_solver = serializers.CharField(help_text="the different backend that re-solved it")

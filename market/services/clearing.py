@@ -44,6 +44,11 @@ def _dec(value: float, places: int) -> Decimal:
     return Decimal(str(round(value, places)))
 
 
+def _baseline(result_doc: dict, name: str) -> Decimal | None:
+    welfare = ((result_doc.get("baselines") or {}).get(name) or {}).get("welfare_jpy")
+    return None if welfare is None else _dec(welfare, 2)
+
+
 def _pk(public_id: str) -> int:
     return int(public_id.split("-", 1)[1])
 
@@ -108,10 +113,12 @@ def clearing_persist(
         result_json=canonical_json_bytes(result_doc).decode("utf-8"),
         result_sha256=result_sha256,
         solver_stats=result_doc.get("stats", {}),
+        fallback=result_doc.get("fallback") or {},
         timings=timings,
         welfare_jpy=_dec(result_doc["welfare_jpy"], 2),
-        stay_welfare_jpy=_dec(result_doc["baselines"]["stay"]["welfare_jpy"], 2),
-        greedy_welfare_jpy=_dec(result_doc["baselines"]["greedy"]["welfare_jpy"], 2),
+        # A fallback result (out of time) may come without the baselines.
+        stay_welfare_jpy=_baseline(result_doc, "stay"),
+        greedy_welfare_jpy=_baseline(result_doc, "greedy"),
         error="",
     )
     if updated != 1:
@@ -218,6 +225,8 @@ def clearing_persist(
             "orders": len(orders),
             "welfare_jpy": str(run.welfare_jpy),
             "bids_finished": finished,
+            "solver": (result_doc.get("stats") or {}).get("backend", ""),
+            "fallback": result_doc.get("fallback") or None,
         },
     )
     return run, [o.pk for o in orders]

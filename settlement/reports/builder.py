@@ -130,6 +130,7 @@ def _runs_and_snapshots(
                 stay_welfare_jpy=run.stay_welfare_jpy,
                 greedy_welfare_jpy=run.greedy_welfare_jpy,
                 redispatches=redispatches[run.pk],
+                fallback=(run.fallback or {}).get("detail", ""),
             )
         )
         if run.status == RunStatus.COMPLETED and run.snapshot_json:
@@ -372,17 +373,27 @@ def _interventions(start: datetime, end: datetime, runs: list[RunRow]) -> list[I
                     None,
                 )
             )
+        if r.fallback:  # the exact clearing missed its time budget
+            out.append(
+                Intervention(r.interval_start, "fallback", f"run {r.run_id}: {r.fallback}", None)
+            )
     run_ids = {str(r.run_id): r.interval_start for r in runs}
     replays = AuditEvent.objects.filter(
         code="aggregator.replay.checked", object_id__in=list(run_ids)
     ).order_by("seq")
     for event in replays:
         verdict = "identical" if event.payload.get("ok") else "DIFFERENT"
+        solvers = ""
+        if event.payload.get("replay_solver"):
+            solvers = (
+                f" (cleared with {event.payload.get('run_solver')}, "
+                f"re-solved with {event.payload['replay_solver']})"
+            )
         out.append(
             Intervention(
                 run_ids[event.object_id],
                 "replay",
-                f"run {event.object_id} replayed: {verdict}",
+                f"run {event.object_id} replayed: {verdict}{solvers}",
                 event.created_at,
                 event.actor_label,
             )

@@ -62,6 +62,7 @@ class RunRow:
     stay_welfare_jpy: Decimal | None
     greedy_welfare_jpy: Decimal | None
     redispatches: int
+    fallback: str = ""  # why the engine published its time-budget fallback ("" if exact)
 
     @property
     def saving_vs_stay_jpy(self) -> Decimal | None:

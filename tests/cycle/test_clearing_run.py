@@ -136,7 +136,7 @@ def test_failed_solve_is_recorded_and_can_be_retried(market, monkeypatch):
     k = market.k(0)
     import aggregator.cycle as cycle
 
-    def broken(_snapshot):
+    def broken(_snapshot, _options=None):
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(cycle, "solve", broken)

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             verdict = replay_run(run)
             if verdict.ok:
                 self.stdout.write(f"run {run.pk} {run.interval_start:%Y-%m-%dT%H:%MZ}: identical "
-                                  f"(result sha256 {verdict.actual_sha256[:16]}…)")  # fmt: skip
+                                  f"(cleared with {verdict.run_solver}, re-solved with "
+                                  f"{verdict.replay_solver}; result sha256 "
+                                  f"{verdict.actual_sha256[:16]}…)")  # fmt: skip
             else:
                 failures += 1
                 self.stdout.write(self.style.ERROR(
