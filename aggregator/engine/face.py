@@ -171,7 +171,7 @@ def build_face(
 
 def _fix_idle_rows(model, load, y_lo, y_hi, cap_y, balance_y) -> None:
     """An idle area-interval's balance dual is its first kWh's cost — the cheapest energy
-    column (offer or grid) of that row, at its LP cost (tie-break included, so that raising
+    column (offer or grid) of that row, at its LP cost (so that raising
     the dual to it keeps every reduced cost's sign exactly) — under a cap of 0 kW too:
     nothing else bounds it there (where no site can draw, every price below the cheapest
     source is optimal, down to −∞). Its cap rent is left to the rule: 0 where the cap is

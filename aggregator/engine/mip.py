@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 class MipOutcome:
     status: str
     lp_bound: float  # min-form objective of the LP relaxation (a bound on the MIP)
-    lp_welfare: float  # the relaxation's welfare without the tie-break (what is reported)
+    lp_welfare: float  # the relaxation's welfare (what is reported as the bound)
     objective: float
     gap: float  # relative gap of `objective` against the LP bound (or HiGHS' own bound)
     method: str

@@ -11,7 +11,7 @@ from aggregator.engine.classes import Classes, disaggregate, inference_classes
 from aggregator.engine.feasibility import Indexed, Triples, pair_masks, static_pairs
 from aggregator.engine.site_choice import SiteChoice, site_choices
 from aggregator.engine.snapshot import Snapshot
-from aggregator.engine.tiebreak import PLACEMENT_KEYS, SERVE_KEYS, TIE_BREAK_JPY, weights
+from aggregator.engine.tiebreak import PLACEMENT_KEYS, SERVE_KEYS, weights
 
 
 @dataclass
@@ -30,7 +30,8 @@ class Model:
     row_hi: np.ndarray
     matrix: sp.csc_matrix
     integer: np.ndarray  # bool per column
-    welfare_cost: np.ndarray  # cost without the tie-break (−welfare per unit of each column)
+    welfare_cost: np.ndarray  # −welfare per unit of each column (= cost since engine v6)
+    tie_weight: np.ndarray  # the allocation rule's weight per column (polish.py)
     n_x: int
     n_m: int
     n_e: int
@@ -126,15 +127,17 @@ def _rows_for_groups(keys: np.ndarray, min_size: int) -> tuple[np.ndarray, np.nd
 
 
 def _classes(snap: Snapshot, idx: Indexed, tri: Triples) -> Classes:
-    """Inference workloads that can be aggregated exactly: continuous, unpinned, and no
-    migration cost (that is per workload and site, so it would not survive aggregation)."""
+    """Workloads that can be aggregated exactly: continuous, unpinned, no migration cost
+    (it is per workload and site, so it would not survive aggregation: a member leaving a
+    site while another arrives would cost nothing at the class's level), no site choice.
+    Inference and batch alike: a batch member keeps its remaining-work row on its serve
+    columns, and its window is where it has them (engine v6)."""
     pinned_w = np.zeros(len(snap.workloads), dtype=bool)
     pinned_w[tri.j[~np.isnan(tri.pinned)]] = True
     mig_cost = np.array([w.migration_cost for w in snap.workloads], dtype=np.float64)
     no_migration = np.array([w.no_migration for w in snap.workloads], dtype=bool)
     eligible = (
-        ~np.isfinite(idx.remaining)
-        & (idx.unit == 1)
+        (idx.unit == 1)
         & ~pinned_w
         & ((mig_cost == 0) | (idx.home < 0))
         & ~no_migration  # its site choice is per workload
@@ -247,16 +250,19 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.full(len(jt_keys), -np.inf),
         idx.rate_cap.ravel()[jt_keys],
     )
-    # Batch remaining work over the window, only where the bounds alone could exceed it.
-    room = np.bincount(j, weights=x_hi * unit, minlength=len(snap.workloads))
+    # Batch remaining work over the window, only where the bounds alone could exceed it: on
+    # its x columns, or on its serve columns where the workload is in a class.
+    room = np.bincount(j, weights=x_hi * unit, minlength=n_w).astype(np.float64)
+    room += np.bincount(classes.y_j, weights=classes.y_hi, minlength=n_w)
     need = np.isfinite(idx.remaining) & (room > idx.remaining + 1e-9)
     rem_map = np.cumsum(need) - 1
     sel = need[j]
+    y_sel = need[classes.y_j]
     add(
         "remaining_work",
-        rem_map[j[sel]],
-        x_index[sel],
-        unit[sel],
+        np.concatenate([rem_map[j[sel]], rem_map[classes.y_j[y_sel]]]),
+        np.concatenate([x_index[sel], y_cols[y_sel]]),
+        np.concatenate([unit[sel], np.ones(int(y_sel.sum()))]),
         np.full(int(need.sum()), -np.inf),
         idx.remaining[need],
     )
@@ -343,17 +349,19 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
             idx.step_price[q_o, q_t] * h,
         ]
     )
-    tie = np.concatenate(
+    # The allocation rule's weights (tiebreak.py; minimised over the optimal face by
+    # polish.py, not part of the LP's cost): hashed per placement; energy offers and the
+    # steps of a site by rank, so that equal prices sell the lower offer id first.
+    tie_weight = np.concatenate(
         [
-            TIE_BREAK_JPY * x_tie * unit,
+            x_tie * unit,
             np.zeros(n_m),
-            TIE_BREAK_JPY * (np.arange(n_e) + 1.0) / max(n_e, 1),
+            (np.arange(n_e) + 1.0) / max(n_e, 1),
             np.zeros(n_g),
-            TIE_BREAK_JPY * weights((classes.z_c * n_s + zs) * n_t + zt, PLACEMENT_KEYS),
-            TIE_BREAK_JPY * weights(classes.y_j * n_t + classes.y_t, SERVE_KEYS),
+            weights((classes.z_c * n_s + zs) * n_t + zt, PLACEMENT_KEYS),
+            weights(classes.y_j * n_t + classes.y_t, SERVE_KEYS),
             np.zeros(n_b),
-            # Equal-priced steps at a site: the lower offer id sells first.
-            TIE_BREAK_JPY * (q_o * n_t + q_t + 1.0) / max(idx.step_cu.size, 1),
+            (q_o * n_t + q_t + 1.0) / max(idx.step_cu.size, 1),
         ]
     )
     row_hi_all = np.concatenate(row_hi)
@@ -376,7 +384,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     integer[:n_x] = (unit > 1) & ~pinned
     integer[b_cols] = True
     return Model(
-        cost=welfare_cost + tie,
+        cost=welfare_cost,
         col_lo=np.concatenate([x_lo, np.zeros(n_m + n_e + n_g + n_z + n_y + n_b + n_q)]),
         col_hi=np.concatenate(
             [
@@ -418,6 +426,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         x_room=x_room,
         choice=choice,
         site_row0=site0,
+        tie_weight=tie_weight,
     )
 
 

@@ -1,20 +1,20 @@
 """The allocation rule: among the LP's optimal allocations, the least tie-break weight.
 
-The tie-break (tiebreak.py) is in the clearing LP's cost at 10⁻⁶ JPY per CU-interval, so
-that it never outweighs a real price; but then two allocations whose tie-break weights
-differ by less than the solvers' 1e-9 tolerances are equally good to a solver, and which it
-returns is its own business (bench M: 12 of 95 k columns differed between HiGHS's dual
-simplex and GLOP, 2.3e-9 JPY apart in tie-break cost). So the allocation is selected again
-over the LP's optimal face with the same weights at full scale (O(1) per CU-interval), where
-such differences are 10³ times the tolerances:
+The clearing LP has many optimal allocations (exact ties between equal jobs or sites), and
+which one a solver returns is its own business. The published one is selected over the LP's
+optimal face:
 
-    minimise Σ weight_j · v_j  over the optimal face of the clearing LP,
+    minimise Σ weight_j · v_j  (tiebreak.py: hashed per placement, by rank per offer/step)
 
-the face being the LP with every nonbasic column of the vertex whose reduced cost is
-non-zero held at its bound and every row whose dual is non-zero held tight (complementary
-slackness with the vertex's own optimal duals). It starts from the vertex's basis (primal
-feasible: it is the vertex) and runs HiGHS's primal simplex, whatever backend found the
-vertex. The result is a vertex of the clearing LP too, and an optimal one.
+the face being the LP with every nonbasic column of the solver's vertex whose reduced cost
+is non-zero (above 1e-9 JPY per unit, the solvers' tolerance) held at its bound and every
+row whose dual is non-zero held tight — complementary slackness with the vertex's own
+optimal duals. It starts from the vertex's basis (primal feasible: it is the vertex) and
+runs HiGHS's primal simplex, whatever backend found the vertex; the result is an optimal
+vertex of the clearing LP too. Weights of order 1 separate allocations 10³ times above the
+tolerances, where a tie-break inside the LP's cost (engine v5: 10⁻⁶ JPY) did not (bench M:
+12 of 95 k columns differed between HiGHS and GLOP, 2.3e-9 JPY apart) and slowed the
+interior point's crossover (tiebreak.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from aggregator.engine import highs_solver
 from aggregator.engine.face import BASIC
 from aggregator.engine.highs_solver import Solution
 from aggregator.engine.model import Model
-from aggregator.engine.tiebreak import TIE_BREAK_JPY
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def polish(model: Model, sol: Solution, *, time_limit_s: float | None = None) ->
     act = model.matrix @ sol.values
     tight = (sol.row_status != BASIC) & (np.abs(y) > tol)
     r_lo[tight] = r_hi[tight] = act[tight]
-    weight = (model.cost - model.welfare_cost) / TIE_BREAK_JPY
+    weight = model.tie_weight
     options = {"solver": "simplex", "simplex_strategy": 4, "presolve": "off"}
     if time_limit_s is not None:
         options["time_limit"] = max(time_limit_s, 0.01)

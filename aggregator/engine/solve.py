@@ -46,7 +46,11 @@ from aggregator.engine.snapshot import Snapshot
 # vertex; idle areas under a 0 kW cap are priced at their first kWh too; `uplift` covers the
 # firm intervals only (what settlement pays); `no_migration` is modelled (it was ignored:
 # such a workload could move between sites), in the greedy baseline too.
-ENGINE_VERSION = 5
+# 6: the LP's cost carries no tie-break (it slowed bench L's crossover 2×): the allocation
+# rule alone picks among optimal allocations (polish.py, same weights); batch workloads with
+# one site set and no migration cost are aggregated into classes like inference; prices
+# are snapped to 9 decimals before the published 4 (a half no longer rounds by solver noise).
+ENGINE_VERSION = 6
 
 
 logger = logging.getLogger(__name__)
@@ -150,9 +154,15 @@ def solve(
         )
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
         return _empty_result(snap, idx, status, stats, opts)
+    # The solver's instance is done with: free it before the polish and the face LP build
+    # instances of the same size (bench L: 2.6 GiB peak with all three alive, v5 first cut).
+    priced.session = None
+    t0 = time.perf_counter()
     values = polish(
         priced_model, priced, time_limit_s=None if allocation == "greedy" else clock.left()
     ).values
+    stats["polish_s"] = round(time.perf_counter() - t0, 4)
+    t0 = time.perf_counter()
     face = build_face(
         snap,
         idx,
@@ -163,6 +173,7 @@ def solve(
         priced.row_status,
         allocation=values,
     )
+    stats["face_s"] = round(time.perf_counter() - t0, 4)
     try:
         # The fallback's own face LPs have everything fixed (small): no limit, so that its
         # prices are the rule's and replay deterministically.
@@ -263,10 +274,10 @@ def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, sta
     stats["repaired_by_kind"] = pub.repaired
     j, s, t, cu = pub.j, pub.s, pub.t, pub.cu
     grid = pub.grid_kwh
-    compute_p = np.round(prices.compute, PRICE_DECIMALS)
-    energy_p = np.round(prices.energy, PRICE_DECIMALS)
-    balance_p = np.round(prices.balance, PRICE_DECIMALS)
-    rent_p = np.round(prices.cap_rent, PRICE_DECIMALS)
+    compute_p = _price_round(prices.compute)
+    energy_p = _price_round(prices.energy)
+    balance_p = _price_round(prices.balance)
+    rent_p = _price_round(prices.cap_rent)
     cleared = Cleared(
         j=j,
         s=s,
@@ -305,6 +316,13 @@ def _assemble(snap, idx: Indexed, tri, model: Model, values, prices, status, sta
         settlement={k: rounded(v, JPY_DECIMALS) for k, v in money.items()},
         capacity=_capacity_rows(snap, pub.capacity_cu),
     )
+
+
+def _price_round(values: np.ndarray) -> np.ndarray:
+    """To the published 4 decimals, after snapping to 9: a price can sit exactly on a
+    half (12.345 JPY/kWh × 0.91 kW = 11.23395), and solvers reach it only to ~1e-12, on
+    either side — the snap makes every backend round the same number."""
+    return np.round(np.round(values, 9), PRICE_DECIMALS)
 
 
 def _capacity_rows(snap: Snapshot, sold: np.ndarray) -> list[dict[str, Any]]:

@@ -1,9 +1,9 @@
-"""Engine version 5's published bytes for the test scenarios (`scenarios/engine-v5.json`).
+"""The engine's published bytes for the test scenarios (`scenarios/engine-v6.json`).
 
 Each entry is the sha256 of a scenario's deterministic parts (`result.DETERMINISTIC_KEYS`)
-as version 5 publishes them. The price rule and the hashed tie-break make them independent
-of the solver path: the dual simplex, the interior point with crossover and every backend
-must reproduce the same bytes. Regenerate only together with an engine version bump:
+as the current engine version publishes them. The allocation rule and the price rule make
+them independent of the solver path: the dual simplex, the interior point with crossover and
+every backend must reproduce the same bytes. Regenerate only together with an engine version bump:
 `.venv/bin/python -m tests.engine.golden` rewrites the file.
 """
 
@@ -18,7 +18,7 @@ from aggregator.engine.result import DETERMINISTIC_KEYS
 from aggregator.engine.solve import ENGINE_VERSION
 from tests.engine.builders import SCENARIOS, scenario
 
-GOLDEN = SCENARIOS / "engine-v5.json"
+GOLDEN = SCENARIOS / "engine-v6.json"
 # Scenario → the options its test solves it with (national-medium: as its test does).
 CASES = {
     "tiny-two-areas": {},

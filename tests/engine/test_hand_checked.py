@@ -290,7 +290,7 @@ def test_interior_point_that_postsolve_cannot_confirm_falls_back_to_crossover():
     assert forced.allocations
     default = solve(doc, SolveOptions(baselines=False))
     assert "simplex" in default.stats["solver"]
-    # The price rule and the tie-break make the two paths publish the same bytes.
+    # The allocation and price rules make the two paths publish the same bytes.
     assert_matches_golden("bench-s", forced)
     assert_matches_golden("bench-s", default)
     assert default.welfare_jpy == pytest.approx(forced.welfare_jpy, abs=0.01)

@@ -105,3 +105,56 @@ def test_aggregation_changes_no_price_or_welfare_and_fills_in_id_order():
     assert served[("inf-0", 0)] == pytest.approx(6)
     assert served[("inf-1", 0)] == pytest.approx(6)
     assert sum(cu for (w, t), cu in served.items() if t == 0 and w != "solo") == pytest.approx(13)
+
+
+def _batch_twins_doc() -> dict:
+    """Three batch jobs that may run at the same two sites (one class), with different
+    windows and remaining work, and one with a migration cost (kept per triple)."""
+
+    def batch(wid, remaining, earliest, deadline, limit, **extra):
+        return {
+            "id": wid,
+            "kind": "batch",
+            "accelerator": "h100",
+            "remaining_cu_intervals": remaining,
+            "max_cu": 6,
+            "earliest": earliest,
+            "deadline": deadline,
+            "limit_price": limit,
+            "residency": ["jp"],
+            **extra,
+        }
+
+    works = [
+        batch("bat-0", 9, 0, 2, 300),
+        batch("bat-1", 4, 1, 3, 260),
+        batch("bat-2", 20, 0, 3, 200),
+        batch("bat-3", 8, 0, 3, 280, migration_cost=5, home_site="tky-1"),
+    ]
+    return document(
+        areas=[{"id": "tokyo", "price": [10, 30, 20, 12], "carbon": 0, "cap_kw": None}],
+        sites=[site("tky-1", "tokyo"), site("tky-2", "tokyo", kw=0.8)],
+        capacity=[cap("tky-1", [6, 6, 6, 6], 100), cap("tky-2", [5, 5, 5, 5], 120)],
+        workloads=works,
+        intervals=4,
+    )
+
+
+def test_batch_workloads_with_one_site_set_form_a_class_and_keep_their_own_rows():
+    doc = _batch_twins_doc()
+    snap = parse_snapshot(doc)
+    idx = index(snap)
+    model = build(snap, idx, feasible_triples(snap, idx))
+    assert model.classes.n_classes == 1  # bat-0..2; bat-3 has a migration cost
+    assert model.n_x == 8  # bat-3: 2 sites × 4 intervals
+    assert model.row_kind_counts["remaining_work"] == 4  # each its own, bat-0..2 on y
+    grouped, whole = solve(doc), solve(doc, WHOLE)
+    _same_market(doc, grouped)
+    assert grouped.welfare_jpy == pytest.approx(whole.welfare_jpy, abs=0.0101)
+    assert grouped.prices == whole.prices
+    ran = {}
+    for a in grouped.allocations:
+        ran[a["workload"]] = ran.get(a["workload"], 0.0) + a["cu"]
+        lo, hi = {"bat-0": (0, 2), "bat-1": (1, 3)}.get(a["workload"], (0, 3))
+        assert lo <= a["interval"] <= hi  # each member's own window
+    assert ran["bat-0"] <= 9 and ran["bat-1"] <= 4  # each member's own remaining work
