@@ -148,7 +148,8 @@ def scene(db) -> Scene:
         "",
         f"?day={day}&{span}&{interval}",
         f"?month={month}&organisation=canary",
-        *(f"?day={day}&format={fmt}" for fmt in ("csv", "pdf", "json")),
+        # Downloads: CSV and PDF (JSON is every API route's default already).
+        *(f"?day={day}&format={fmt}" for fmt in ("csv", "pdf")),
     ]
     bids = [
         *CapacityOffer.objects.values_list("pk", flat=True),
