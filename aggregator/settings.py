@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from aggregator.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
+from aggregator.platform.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("WATTBIT_VAR_DIR", str(BASE_DIR / "var")))
@@ -42,31 +42,35 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    "aggregator",
+    "aggregator.platform",
     "operators",
     "market",
     "settlement",
+    "aggregator.exchange",
 ]
 
 MIDDLEWARE = [
-    "aggregator.middleware.RequestBodyLimitMiddleware",
+    "aggregator.platform.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "aggregator.middleware.ApiLanguageMiddleware",
+    "aggregator.platform.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "aggregator.middleware.ApiErrorMiddleware",
+    "aggregator.platform.middleware.ApiErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aggregator.urls"
+# Which actor a logged-in user is: the operators app knows; the platform asks it by name
+# (aggregator/platform/access.py), so that the platform imports no app.
+WATTBIT_ACTOR_FOR_USER = "operators.actors.actor_for_user"
 WSGI_APPLICATION = "aggregator.wsgi.application"
 ASGI_APPLICATION = "aggregator.asgi.application"
 
@@ -191,11 +195,11 @@ if not DEBUG:
 
 # --- REST API -------------------------------------------------------------------------
 # Any request body (JSON, CSV, form) above this is refused with 413 before it is read
-# (aggregator.middleware). A bulk of 10,000 bids × 48 intervals is about 3.2 MB.
+# (aggregator.platform.middleware). A bulk of 10,000 bids × 48 intervals is about 3.2 MB.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 8 * 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
-        "aggregator.api.parsers.SafeJSONParser",
+        "aggregator.platform.api.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -203,14 +207,14 @@ REST_FRAMEWORK = {
         "operators.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["operators.api.permissions.IsParticipant"],
-    "DEFAULT_PAGINATION_CLASS": "aggregator.api.pagination.IdCursorPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["aggregator.platform.api.permissions.IsParticipant"],
+    "DEFAULT_PAGINATION_CLASS": "aggregator.platform.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "aggregator.api.schema.ProblemAutoSchema",
-    "EXCEPTION_HANDLER": "aggregator.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "aggregator.platform.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "aggregator.platform.api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "aggregator.api.throttling.OrganisationRateThrottle",
+        "aggregator.platform.api.throttling.OrganisationRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -297,7 +301,7 @@ WEBHOOK_TIMEOUT_S = env_int("WEBHOOK_TIMEOUT_S", 10)
 # --- Tamper evidence --------------------------------------------------------------------
 # The key of the audit chain's and the ledger's MACs and of the signed checkpoints; it must
 # not live in the database (or its backups), or someone with database access could re-sign
-# what they changed (aggregator/integrity.py; required when DEBUG is off, NAME_FILE too).
+# what they changed (aggregator/platform/integrity.py; required when DEBUG is off, NAME_FILE too).
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
 
 # --- Logging --------------------------------------------------------------------------

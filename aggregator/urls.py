@@ -1,19 +1,36 @@
-"""URL map: portal, REST API under /api/v1/, OpenAPI, admin, probes."""
+"""URL map: portal, REST API under /api/v1/, OpenAPI, admin, probes.
+
+The top of the house composes the namespaces: a page keeps the name and path it always had
+(`portal:home`, `market:runs`, `operator:parameters`) while its code lives in the layer it
+belongs to — the exchange's pages join the apps' namespaces here, so no app imports the
+exchange and operators imports nothing of the market (docs/architecture.md).
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from aggregator import health
-from aggregator.api.problems import api_not_found, api_server_error
+from aggregator.exchange import api as exchange_api
+from aggregator.exchange import portal_urls as exchange_portal
+from aggregator.platform import health
+from aggregator.platform.api.problems import api_not_found, api_server_error
+from market import operator_urls as market_operator
+from market import portal_urls as market_portal
+from operators import operator_urls as operators_operator
+from operators import portal_urls as operators_portal
 from operators.demo_receiver import demo_receiver
 
 api_v1 = [
     path("", include("operators.api.urls")),
     path("", include("market.api.urls")),
+    path("", include(exchange_api.urlpatterns)),
     path("", include("settlement.api.urls")),
     path("", include("settlement.reports.api_urls")),
 ]
+
+portal_pages = [*exchange_portal.portal, *operators_portal.portal]
+market_pages = [*market_portal.urlpatterns, *exchange_portal.market]
+operator_pages = [*operators_operator.urlpatterns, *market_operator.urlpatterns]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -24,11 +41,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("demo/receiver/<slug:slug>/", demo_receiver, name="demo-receiver"),
-    path("market/", include("market.portal_urls")),
-    path("operator/", include("operators.operator_urls")),
+    path("market/", include((market_pages, "market"))),
+    path("operator/", include((operator_pages, "operator"))),
     path("settlement/", include("settlement.portal_urls")),
     path("reports/", include("settlement.reports.portal_urls")),
-    path("", include("operators.portal_urls")),
+    *operators_portal.urlpatterns,
+    path("", include((portal_pages, "portal"))),
 ]
 
 

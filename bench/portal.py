@@ -45,10 +45,10 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
+    from aggregator.exchange.demo.market import load_market_demo
+    from aggregator.exchange.demo.participants import DEMO_PASSWORD
     from market import calendar
     from market.clearing_models import ClearingRun
-    from market.demo import load_market_demo
-    from operators.demo import DEMO_PASSWORD
 
     call_command("migrate", verbosity=0)
     call_command("load_demo", stdout=io.StringIO())

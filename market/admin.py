@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from aggregator.admin_readonly import ReadOnlyAdmin
+from aggregator.platform.admin_readonly import ReadOnlyAdmin
 from market.choices import CLEARED_STATUSES
 from market.models import (
     CapacityOffer,

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 
 LIST_COLUMNS = {"cu", "price", "kwh", "demand", "residency_tags", "allowed_areas"}
 SCALAR_COLUMNS = {

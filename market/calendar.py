@@ -23,7 +23,7 @@ def slot_start(day: date, slot: int) -> datetime:
 def parse_day(text: object) -> date | None:
     """A JST delivery date from 'YYYY-MM-DD' within the market's years, else None (a page
     then shows its default day; arithmetic on year 1 or 9999 would overflow)."""
-    from aggregator.instants import MAX_YEAR, MIN_YEAR
+    from aggregator.platform.instants import MAX_YEAR, MIN_YEAR
 
     try:
         day = date.fromisoformat(str(text))

@@ -33,7 +33,7 @@ def run_list() -> QuerySet[ClearingRun]:
 
 def latest_replays(run_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Each run's latest replay verdict (they are audit events), keyed by run id."""
-    from aggregator.models import AuditEvent
+    from aggregator.platform.models import AuditEvent
 
     events = AuditEvent.objects.filter(
         code="aggregator.replay.checked",

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from aggregator.errors import DomainError, InvalidInput
+from aggregator.platform.access import request_actor
+from aggregator.platform.errors import DomainError, InvalidInput
 from market.models import IdempotencyKey
-from operators.api.permissions import request_actor
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

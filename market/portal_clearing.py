@@ -1,25 +1,24 @@
-"""Portal pages of the interval cycle: results (price heat map), orders, clearing runs."""
+"""Portal pages of clearing outcomes: results (price heat map) and orders.
+
+The clearing runs page and its replay belong to the exchange (aggregator/exchange/views.py)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aggregator.dashboard import heat_colour
-from aggregator.errors import Conflict, InvalidInput
-from aggregator.replay import replay_run
+from aggregator.platform.errors import Conflict, InvalidInput
+from aggregator.platform.portal import heat_colour, portal_view
 from market import calendar, clearing_selectors
 from market.dispatch_models import OrderDelivery
 from market.services.dispatch import order_acknowledge as acknowledge
 from operators.models import GridArea
-from operators.views import portal_view
 
 
 def _day(request) -> date:
@@ -97,42 +96,3 @@ def order_acknowledge(request, pk: int):
     else:
         messages.success(request, _("Order %(id)s acknowledged.") % {"id": order.public_id})
     return redirect("market:orders")
-
-
-@portal_view
-def runs(request):
-    """Every clearing run: status, hashes, welfare against the baselines; replay for regulators."""
-    runs = list(clearing_selectors.run_list().order_by("-interval_start")[:96])
-    replays = clearing_selectors.latest_replays([r.pk for r in runs])
-    rows = [{"run": r, "replay": replays.get(r.pk)} for r in runs]
-    return render(request, "market/runs.html", {"rows": rows})
-
-
-@require_POST
-@portal_view
-def run_replay(request, pk: int):
-    if not request.actor.is_regulator:
-        raise PermissionDenied
-    run = get_object_or_404(clearing_selectors.run_list(), pk=pk)
-    verdict = replay_run(run, actor_label=request.actor.label, actor=request.actor)
-    if verdict.ok:
-        messages.success(
-            request,
-            _(
-                "Run %(id)s replayed with %(replay)s (cleared with %(run)s): identical result "
-                "(sha256 %(h)s…)."
-            )
-            % {
-                "id": run.pk,
-                "h": verdict.actual_sha256[:16],
-                "run": verdict.run_solver,
-                "replay": verdict.replay_solver,
-            },
-        )
-    else:
-        messages.error(
-            request,
-            _("Run %(id)s replayed: DIFFERENT — %(d)s")
-            % {"id": run.pk, "d": verdict.first_difference},
-        )
-    return redirect("market:runs")

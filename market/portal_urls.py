@@ -1,10 +1,9 @@
-"""Portal routes of the market (to be included under `market/` with namespace `market`)."""
+"""Portal routes of the market, mounted under /market/ in the `market` namespace by
+aggregator/urls.py (which adds the exchange's clearing runs pages there)."""
 
 from django.urls import path
 
 from market import portal_bids, portal_clearing, views
-
-app_name = "market"
 
 urlpatterns = [
     path("bids/", views.bid_list, name="bid-list"),
@@ -18,6 +17,4 @@ urlpatterns = [
     path("results/", portal_clearing.results, name="results"),
     path("orders/", portal_clearing.orders, name="orders"),
     path("orders/<int:pk>/acknowledge/", portal_clearing.order_acknowledge, name="order-ack"),
-    path("runs/", portal_clearing.runs, name="runs"),
-    path("runs/<int:pk>/replay/", portal_clearing.run_replay, name="run-replay"),
 ]

@@ -7,13 +7,13 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Max, QuerySet, Sum
 
 from market import calendar
 from market.choices import BidType, SignalKind
+from market.datafiles import DATA_DIR
 from market.models import (
     Allocation,
     BidRevision,
@@ -143,7 +143,7 @@ def best_windows(
 @functools.cache
 def interconnectors() -> tuple[dict[str, Any], ...]:
     """Inter-area interconnector capacities (OCCTO operational, 2025-26): reference data."""
-    path = Path(__file__).resolve().parent / "data" / "interconnectors" / INTERCONNECTOR_FILE
+    path = DATA_DIR / "interconnectors" / INTERCONNECTOR_FILE
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     out = []

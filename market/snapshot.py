@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from aggregator.engine.canonical import canonical_json_bytes, sha256_hex
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 from market import calendar
 from market.choices import LIVE_STATUSES, SignalKind
 from market.models import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import render
 
+from aggregator.platform.portal import portal_view
 from market import calendar, selectors
 from market.choices import BidStatus, BidType
-from operators.views import portal_view
 
 LISTS = {
     BidType.CAPACITY: selectors.capacity_offer_list,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from operators.choices import MEMBER_ROLE_SCOPES, Scope
+from aggregator.platform.access import Scope
+from operators.choices import MEMBER_ROLE_SCOPES
 from operators.models import ApiKey, Organisation
 
 
@@ -24,6 +25,11 @@ class Actor:
     @property
     def is_regulator(self) -> bool:
         return self.organisation.is_regulator
+
+    @property
+    def oversees_market(self) -> bool:
+        """The market operator and regulators see the oversight pages (regulators only read)."""
+        return self.organisation.is_market_operator or self.is_regulator
 
     def can(self, scope: str) -> bool:
         return scope in self.scopes

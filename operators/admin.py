@@ -10,7 +10,7 @@ by their owners in the portal or the API.
 from django.contrib import admin
 from django.contrib.auth.models import User
 
-from aggregator.admin_readonly import ReadOnlyAdmin
+from aggregator.platform.admin_readonly import ReadOnlyAdmin
 from operators.models import (
     ApiKey,
     DemandZone,

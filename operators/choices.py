@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aggregator.platform.access import Scope
+
 
 class OrganisationRole(models.TextChoices):
     POWER_SUPPLIER = "power_supplier", _("Power supplier")
@@ -15,12 +17,6 @@ class OrganisationRole(models.TextChoices):
 class MemberRole(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
     TRADER = "trader", _("Trader")
-    ADMIN = "admin", _("Admin")
-
-
-class Scope(models.TextChoices):
-    READ = "read", _("Read")
-    TRADE = "trade", _("Trade")
     ADMIN = "admin", _("Admin")
 
 

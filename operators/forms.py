@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aggregator.errors import InvalidInput
-from operators.choices import PREFECTURES, Accelerator, ResidencyTag, Scope
+from aggregator.platform.access import Scope
+from aggregator.platform.errors import InvalidInput
+from operators.choices import PREFECTURES, Accelerator, ResidencyTag
 from operators.models import DemandZone, GridArea
 
 

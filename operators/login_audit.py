@@ -6,7 +6,7 @@ from axes.signals import user_locked_out
 from django.db import transaction
 from django.dispatch import receiver
 
-from aggregator.audit import audit_record
+from aggregator.platform.audit import audit_record
 
 
 @receiver(user_locked_out, dispatch_uid="operators.login_locked_out")

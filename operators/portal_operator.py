@@ -1,4 +1,6 @@
-"""Market-operator pages: participant onboarding and market parameters (regulators read)."""
+"""Market-operator pages: participant onboarding and the audit chain (regulators read).
+
+The market parameters page is the market's (market/portal_parameters.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from aggregator.audit import audit_verify_chain
-from aggregator.errors import InvalidInput
-from aggregator.models import AuditEvent
-from market.models import MarketParameters
-from market.services.parameters import EDITABLE, market_parameters_update
+from aggregator.platform.audit import audit_verify_chain
+from aggregator.platform.errors import InvalidInput
+from aggregator.platform.models import AuditEvent
+from aggregator.platform.portal import portal_view
 from operators.choices import OrganisationRole
 from operators.forms import apply_service_errors
 from operators.models import Organisation
 from operators.services import participant_onboard
-from operators.views import portal_view
 
 
 class OnboardingForm(forms.Form):
@@ -40,14 +40,8 @@ class OnboardingForm(forms.Form):
     )
 
 
-class ParametersForm(forms.ModelForm):
-    class Meta:
-        model = MarketParameters
-        fields = list(EDITABLE)
-
-
 def _require_oversight(actor) -> None:
-    if not (actor.organisation.is_market_operator or actor.is_regulator):
+    if not actor.oversees_market:
         raise PermissionDenied
 
 
@@ -95,29 +89,6 @@ def participants(request):
     elif request.method == "POST":
         raise PermissionDenied
     return render(request, "operators/participants.html", {"rows": rows, "form": form})
-
-
-@portal_view
-def parameters(request):
-    _require_oversight(request.actor)
-    current = MarketParameters.current()
-    editable = request.actor.organisation.is_market_operator
-    form = ParametersForm(request.POST or None, instance=current)
-    if not editable:
-        for field in form.fields.values():
-            field.disabled = True
-        if request.method == "POST":
-            raise PermissionDenied
-    elif request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            market_parameters_update(actor=request.actor, **changes)
-        except InvalidInput as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Market parameters saved."))
-            return redirect("operator:parameters")
-    return render(request, "operators/parameters.html", {"form": form, "editable": editable})
 
 
 @portal_view

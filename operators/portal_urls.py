@@ -1,12 +1,12 @@
-"""Portal routes for participants."""
+"""Portal routes for participants (aggregator/urls.py adds the dashboard, `portal:home`,
+from the exchange)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import path
 
 from operators import views
 
 portal = [
-    path("", views.home, name="home"),
     path("organisation/", views.organisation_detail, name="organisation"),
     path("sites/", views.site_list, name="site-list"),
     path("sites/new/", views.site_create, name="site-create"),
@@ -20,5 +20,4 @@ portal = [
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include((portal, "portal"))),
 ]

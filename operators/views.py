@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aggregator.dashboard import dashboard_context
-from aggregator.errors import Forbidden, InvalidInput, NotFound
+from aggregator.platform.errors import InvalidInput
+from aggregator.platform.portal import portal_view
 from operators import selectors, services
-from operators.actors import actor_for_user
 from operators.forms import ApiKeyForm, SiteForm, WebhookEndpointForm, apply_service_errors
-
-
-def portal_view(view):
-    """Logged in, a member of an active organisation; domain errors become 400/403/404 pages."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        actor = actor_for_user(request.user)
-        if actor is None:
-            raise PermissionDenied
-        request.actor = actor
-        try:
-            return view(request, *args, **kwargs)
-        except Forbidden as exc:
-            raise PermissionDenied(exc.detail) from exc
-        except NotFound as exc:
-            raise Http404(exc.detail) from exc
-        except InvalidInput as exc:  # e.g. a download link with an impossible month
-            context = {"detail": exc.detail, "errors": exc.errors}
-            return render(request, "400.html", context, status=400)
-
-    return wrapper
-
-
-@portal_view
-def home(request):
-    actor = request.actor
-    context = {
-        **dashboard_context(actor=actor, now=timezone.now()),
-        "organisation": actor.organisation,
-        "site_count": selectors.site_list(actor=actor).count(),
-        "key_count": selectors.api_key_list(actor=actor).filter(revoked_at__isnull=True).count(),
-        "webhook_count": selectors.webhook_endpoint_list(actor=actor)
-        .filter(is_active=True)
-        .count(),
-    }
-    return render(request, "operators/home.html", context)
 
 
 @portal_view

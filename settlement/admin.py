@@ -6,7 +6,7 @@ portal's *Settlement parameters* page (validated and audited). The admin changes
 
 from django.contrib import admin
 
-from aggregator.admin_readonly import ReadOnlyAdmin
+from aggregator.platform.admin_readonly import ReadOnlyAdmin
 from settlement.ledger_models import Account, IntervalSettlement, JournalEntry, Posting
 from settlement.models import MeterReading, SettlementParameters
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from aggregator.integrity import macs_equal
+from aggregator.platform.integrity import macs_equal
 from market.clearing_models import ClearingRun, RunStatus
 from market.dispatch_models import DispatchOrder
 from settlement.choices import EntryKind

@@ -1,6 +1,6 @@
 """The ledger's tamper evidence: each entry's keyed MAC, and who may own which account.
 
-`entry_mac` is an HMAC-SHA256 (the integrity key of aggregator.integrity, never in the
+`entry_mac` is an HMAC-SHA256 (the integrity key of aggregator.platform.integrity, never in the
 database) over the entry's header and, in order, every posting's account (id and code),
 organisation, interval, component, yen, quantity, unit, unit price and memo. An UPDATE that
 moves a posting to another organisation or account, changes an amount or a memo — balanced
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from aggregator.audit import canonical_json
-from aggregator.integrity import mac_hex
+from aggregator.platform.audit import canonical_json
+from aggregator.platform.integrity import mac_hex
 from settlement.choices import AccountKind
 
 QUANTITY_PLACES = Decimal("0.000001")

@@ -17,8 +17,8 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from aggregator.audit import append_event
-from aggregator.integrity import key_id
+from aggregator.platform.audit import append_event
+from aggregator.platform.integrity import key_id
 from settlement.ledger_integrity import (
     entry_header,
     entry_mac,

@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.errors import DomainError, InvalidInput
+from aggregator.platform.errors import DomainError, InvalidInput
+from aggregator.platform.portal import portal_view
 from market.calendar import to_jst
-from operators.views import portal_view
 from settlement import selectors
 from settlement.documents.csv import render_statement_csv
 from settlement.documents.pdf import render_invoice_pdf, render_statement_pdf

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
+from aggregator.platform.portal import portal_view
 from operators.forms import apply_service_errors
-from operators.views import portal_view
 from settlement.models import SettlementParameters
 from settlement.services.parameters import EDITABLE, settlement_parameters_update
 
@@ -24,7 +24,7 @@ class SettlementParametersForm(forms.ModelForm):
 @portal_view
 def parameters(request):
     actor = request.actor
-    if not (actor.organisation.is_market_operator or actor.is_regulator):
+    if not actor.oversees_market:
         raise PermissionDenied
     editable = actor.organisation.is_market_operator
     form = SettlementParametersForm(request.POST or None, instance=SettlementParameters.current())

@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from aggregator.errors import InvalidInput, NotFound
-from aggregator.instants import MAX_YEAR, MIN_YEAR
+from aggregator.platform.errors import InvalidInput, NotFound
+from aggregator.platform.instants import MAX_YEAR, MIN_YEAR
 from market.calendar import JST, as_utc
 from market.clearing_models import Allocation, EnergyAward
 from operators.actors import Actor

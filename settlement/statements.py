@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from aggregator.errors import Conflict
+from aggregator.platform.errors import Conflict
 from market.calendar import to_jst
 from operators.models import Organisation
 from settlement.choices import AccountKind, Component, EntryKind

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from aggregator.platform.tasks import TRANSIENT_ERRORS, AfterCommitTask
 from market import calendar
 from market.clearing_models import ClearingRun
 from settlement.services.settle import interval_finalise, settle_due
-
-TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 
 def _now(now_iso: str | None):
     return calendar.parse_iso(now_iso) if now_iso else None
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=60, max_retries=5)
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, retry_backoff_max=60, max_retries=5)
 def settle_due_intervals(now_iso: str | None = None) -> dict:
     """Beat's trigger: settle intervals past their metering deadline; finalise late data."""
     return settle_due(now=_now(now_iso))
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=60, max_retries=5)
+@shared_task(
+    base=AfterCommitTask,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def finalise_interval(run_id: int, now_iso: str | None = None) -> dict:
-    """Enqueued (after commit) when late meter data arrives for a provisional interval."""
+    """Enqueued when late meter data arrives for a provisional interval (published once
+    the readings have committed: AfterCommitTask)."""
     run = ClearingRun.objects.get(pk=run_id)
     outcome = interval_finalise(run=run, now=_now(now_iso))
     return {"run": run_id, "state": outcome.state, "finalised_items": outcome.finalised_items}

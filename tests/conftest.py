@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from aggregator.platform.access import Scope
 from operators import services
 from operators.actors import Actor
-from operators.choices import MEMBER_ROLE_SCOPES, MemberRole, Scope
+from operators.choices import MEMBER_ROLE_SCOPES, MemberRole
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from aggregator.api.fields import FiniteFloatField, InstantField
+from aggregator.platform.api.fields import FiniteFloatField, InstantField
 from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
 from market.dispatch_models import DeliveryAttempt, DispatchOrder, OrderDelivery
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,20 +13,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aggregator.errors import Forbidden, InvalidInput, NotFound
-from aggregator.instants import InstantError, InstantFilter, parse_instant
-from aggregator.replay import replay_run
-from aggregator.tasks import push_orders_after_commit
+from aggregator.platform.access import request_actor
+from aggregator.platform.api.mixins import ActorMixin
+from aggregator.platform.errors import InvalidInput, NotFound
+from aggregator.platform.instants import InstantError, InstantFilter, parse_instant
 from market import calendar, clearing_selectors
 from market.api import clearing_serializers as cs
-from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
+from market.clearing_models import Allocation, CapacitySale, EnergyAward
 from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.idempotency import idempotent
 from market.models import EnergyOffer
 from market.services.dispatch import order_acknowledge
 from market.services.redispatch import redispatch_energy_offer, redispatch_site_outage
-from operators.api.permissions import request_actor
-from operators.api.views import ActorMixin
+from market.tasks import push_orders
 from operators.models import Site
 
 
@@ -35,51 +33,6 @@ class IntervalFilter(django_filters.FilterSet):
     interval = InstantFilter(field_name="interval_start")
     interval_from = InstantFilter(field_name="interval_start", lookup_expr="gte")
     interval_to = InstantFilter(field_name="interval_start", lookup_expr="lt")
-
-
-class RunFilter(IntervalFilter):
-    class Meta:
-        model = ClearingRun
-        fields = ["status"]
-
-
-class ClearingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Every clearing run: interval, status, input/result hashes, welfare vs baselines."""
-
-    serializer_class = cs.ClearingRunSerializer
-    filterset_class = RunFilter
-    read_only_actions = ("replay",)
-    queryset = ClearingRun.objects.none()
-
-    def get_queryset(self):
-        return clearing_selectors.run_list().order_by("id")
-
-    @extend_schema(request=None, responses=cs.ReplayVerdictSerializer)
-    @action(detail=True, methods=["post"])
-    def replay(self, request, pk=None):
-        """Regulators: re-solve the stored snapshot and compare hashes (read-only, audited)."""
-        actor = request_actor(request)
-        if not actor.is_regulator:
-            raise Forbidden(_("Only regulators replay runs through the API."))
-        run = self.get_object()
-        try:
-            verdict = replay_run(run, actor_label=actor.label, actor=actor)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-        return Response(cs.ReplayVerdictSerializer(verdict.as_dict()).data)
-
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"])
-    def snapshot(self, request, pk=None):
-        """The frozen input (canonical JSON) — regulators, once the whole horizon is cleared."""
-        run = self.get_object()
-        if not clearing_selectors.snapshot_readable(
-            actor=request_actor(request), run=run, now=timezone.now()
-        ):
-            raise Forbidden(
-                _("Snapshots hold sealed bids; regulators may read one once its horizon is over.")
-            )
-        return HttpResponse(run.snapshot_json, content_type="application/json")
 
 
 class ResultsView(APIView):
@@ -243,7 +196,7 @@ class OutageEventView(APIView):
             cu_available=data.validated_data["cu_available"],
         )
         if order_ids:  # amended orders go out at once; the relay covers a lost publish
-            push_orders_after_commit(order_ids)
+            push_orders.delay(order_ids)
         return Response(cs.RedispatchSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -268,5 +221,5 @@ class EnergyOfferEventView(APIView):
             price=data.validated_data.get("price"),
         )
         if order_ids:  # amended orders go out at once; the relay covers a lost publish
-            push_orders_after_commit(order_ids)
+            push_orders.delay(order_ids)
         return Response(cs.RedispatchSerializer(record).data, status=status.HTTP_201_CREATED)

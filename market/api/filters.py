@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from aggregator.instants import InstantFilter
+from aggregator.platform.instants import InstantFilter
 from market.choices import BidStatus, SignalKind, WorkloadKind
 from market.models import CapacityOffer, EnergyOffer, Signal, WorkloadBid
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from aggregator.api.fields import FiniteFloatField, InstantField
+from aggregator.platform.api.fields import FiniteFloatField, InstantField
 from market import calendar
 from market.choices import BidStatus, SignalKind, WorkloadKind
 from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid

@@ -1,4 +1,5 @@
-"""Routes of the market API under /api/v1/."""
+"""Routes of the market API under /api/v1/ (the clearing runs are the exchange's:
+aggregator/exchange/api.py)."""
 
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
@@ -10,7 +11,6 @@ router.register("capacity-offers", views.CapacityOfferViewSet, basename="capacit
 router.register("energy-offers", views.EnergyOfferViewSet, basename="energy-offer")
 router.register("workloads", views.WorkloadBidViewSet, basename="workload")
 router.register("signals", views.SignalViewSet, basename="signal")
-router.register("clearing-runs", clearing_views.ClearingRunViewSet, basename="clearing-run")
 router.register("allocations", clearing_views.AllocationViewSet, basename="allocation")
 router.register("energy-awards", clearing_views.EnergyAwardViewSet, basename="energy-award")
 router.register("capacity-sales", clearing_views.CapacitySaleViewSet, basename="capacity-sale")

@@ -8,7 +8,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.access import request_actor
+from aggregator.platform.api.mixins import ActorMixin
+from aggregator.platform.errors import InvalidInput
 from market import calendar, selectors, services
 from market.api import filters as f
 from market.api import serializers as s
@@ -16,8 +18,6 @@ from market.choices import BidType
 from market.idempotency import idempotent
 from market.models import CapacityOffer, EnergyOffer, WorkloadBid
 from market.services import signals as signal_services
-from operators.api.permissions import request_actor
-from operators.api.views import ActorMixin
 from operators.models import GridArea
 
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
 from market.choices import BidStatus, BidType
 from market.models import BID_MODELS, Bid, BidRevision

@@ -13,8 +13,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 
-from aggregator.audit import audit_record
 from aggregator.engine.canonical import canonical_json_bytes
+from aggregator.platform.audit import audit_record
 from market import calendar
 from market.choices import LIVE_STATUSES, BidStatus
 from market.clearing_models import (

@@ -19,9 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
 from aggregator.engine.canonical import canonical_json_bytes
-from aggregator.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aggregator.platform.access import Scope
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.dispatch_models import (
     AckState,
     DeliveryAttempt,
@@ -31,7 +32,6 @@ from market.dispatch_models import (
 )
 from market.services.orders import order_payload
 from operators.actors import Actor
-from operators.choices import Scope
 from operators.crypto import decrypt_secret
 from operators.webhooks import (
     SIGNATURE_HEADER,

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from aggregator.audit import audit_record
-from aggregator.errors import InvalidInput
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import InvalidInput
 from market.choices import CLEARED_STATUSES, LIVE_STATUSES
 from market.models import BID_MODELS, BidRevision
 from market.services.bids import bid_data, content_sha256

@@ -8,11 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Forbidden, InvalidInput
+from aggregator.platform.access import Scope
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Forbidden, InvalidInput
 from market.models import MarketParameters
 from operators.actors import Actor
-from operators.choices import Scope
 
 EDITABLE = (
     "gate_closure_lead_minutes",

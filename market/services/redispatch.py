@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
 from aggregator.engine import EnergyOfferChange, EventError, SiteOutage, redispatch
 from aggregator.engine.canonical import canonical_json_bytes
-from aggregator.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
 from market.clearing_models import (
     Allocation,

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Forbidden, InvalidInput
-from aggregator.numbers import to_decimal
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Forbidden, InvalidInput
+from aggregator.platform.numbers import to_decimal
 from market import calendar
 from market.choices import SignalKind
 from market.jepx import SpotRow

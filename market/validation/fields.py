@@ -8,8 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from aggregator.instants import InstantError, parse_instant
-from aggregator.numbers import to_decimal
+from aggregator.platform.instants import InstantError, parse_instant
+from aggregator.platform.numbers import to_decimal
 from market import calendar
 from market.validation.context import BidContext
 

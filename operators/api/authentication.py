@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from aggregator.api.throttling import FailedKeyLimiter
+from aggregator.platform.api.throttling import FailedKeyLimiter
 from operators.actors import Actor, actor_for_api_key
 from operators.services import api_key_authenticate
 

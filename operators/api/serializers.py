@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from operators.choices import MemberRole, OrganisationRole, Scope
+from aggregator.platform.access import Scope
+from operators.choices import MemberRole, OrganisationRole
 from operators.models import (
     ApiKey,
     DemandZone,

@@ -8,10 +8,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from aggregator.platform.access import Scope, request_actor
 from operators import selectors, services
 from operators.api import serializers as s
-from operators.api.permissions import request_actor
-from operators.choices import Scope
 from operators.models import (
     ApiKey,
     DemandZone,

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Forbidden
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Forbidden
 from operators.actors import Actor
 
 

@@ -10,11 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.errors import InvalidInput, NotFound
+from aggregator.platform.access import Scope
+from aggregator.platform.errors import InvalidInput, NotFound
 from operators.actors import Actor
-from operators.choices import (
-    Scope,
-)
 from operators.crypto import (
     api_key_matches,
     encrypt_secret,

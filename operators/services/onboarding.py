@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 from operators.actors import Actor
 from operators.choices import MemberRole
 from operators.models import Membership

@@ -11,13 +11,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aggregator.errors import Forbidden, InvalidInput, NotFound
+from aggregator.platform.access import Scope
+from aggregator.platform.errors import Forbidden, InvalidInput, NotFound
 from operators.actors import Actor
-from operators.choices import (
-    MemberRole,
-    OrganisationRole,
-    Scope,
-)
+from operators.choices import MemberRole, OrganisationRole
 from operators.models import (
     Membership,
     Organisation,

@@ -10,16 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.errors import Forbidden, InvalidInput, NotFound
-from aggregator.numbers import to_decimal
+from aggregator.platform.access import Scope
+from aggregator.platform.errors import Forbidden, InvalidInput, NotFound
+from aggregator.platform.numbers import to_decimal
 from operators.actors import Actor
-from operators.choices import (
-    PREFECTURES,
-    Accelerator,
-    OrganisationRole,
-    ResidencyTag,
-    Scope,
-)
+from operators.choices import PREFECTURES, Accelerator, OrganisationRole, ResidencyTag
 from operators.models import (
     DemandZone,
     GridArea,

@@ -12,11 +12,11 @@ from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aggregator.errors import InvalidInput, NotFound
-from aggregator.instants import InstantFilter
+from aggregator.platform.access import request_actor
+from aggregator.platform.api.mixins import ActorMixin
+from aggregator.platform.errors import InvalidInput, NotFound
+from aggregator.platform.instants import InstantFilter
 from market.idempotency import idempotent
-from operators.api.permissions import request_actor
-from operators.api.views import ActorMixin
 from settlement import selectors
 from settlement.api import serializers as s
 from settlement.documents.csv import render_statement_csv

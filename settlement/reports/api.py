@@ -15,8 +15,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
-from aggregator.errors import Forbidden
-from operators.api.permissions import request_actor
+from aggregator.platform.access import request_actor
+from aggregator.platform.errors import Forbidden
 from settlement.reports.periods import period_from
 from settlement.reports.services import (
     FORMATS,

@@ -17,9 +17,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from aggregator.audit import audit_verify_chain
-from aggregator.audit_checkpoints import checkpoints_between
-from aggregator.models import AuditEvent
+from aggregator.platform.audit import audit_verify_chain
+from aggregator.platform.audit_checkpoints import checkpoints_between
+from aggregator.platform.models import AuditEvent
 from market import calendar, clearing_selectors
 from market.clearing_models import (
     Allocation,

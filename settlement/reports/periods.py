@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
-from aggregator.errors import InvalidInput
-from aggregator.instants import MAX_YEAR, MIN_YEAR
+from aggregator.platform.errors import InvalidInput
+from aggregator.platform.instants import MAX_YEAR, MIN_YEAR
 from market import calendar
 
 

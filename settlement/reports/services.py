@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Forbidden, InvalidInput
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Forbidden, InvalidInput
 from operators.actors import Actor
 from settlement.reports.builder import Progress, build_market_report
 from settlement.reports.periods import Period
@@ -45,7 +45,7 @@ def check_format(fmt: str, language: str = "ja") -> None:
 
 def can_read_reports(actor: Actor) -> bool:
     """Regulators and the market operator read market reports; participants do not."""
-    return actor.is_regulator or actor.organisation.is_market_operator
+    return actor.oversees_market
 
 
 def render_report(report: MarketReport, *, fmt: str, language: str = "ja") -> ReportFile:

@@ -146,7 +146,7 @@ class Intervention:
 
 @dataclass(frozen=True)
 class AuditCheckpointRow:
-    """A signed checkpoint of the audit chain (aggregator.audit_checkpoints), as printed.
+    """A signed checkpoint of the audit chain (aggregator.platform.audit_checkpoints), as printed.
 
     Regulators keep `token`; `verify_audit_chain --checkpoint` takes it (or this report's
     JSON or CSV) and proves the chain still holds every event up to `seq`, unchanged.

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
+from aggregator.platform.portal import portal_view
 from market import calendar
-from operators.views import portal_view
 from settlement.reports import charts
 from settlement.reports.builder import build_market_report
 from settlement.reports.pdf import key_figures

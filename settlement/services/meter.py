@@ -20,9 +20,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.errors import Conflict, Forbidden, InvalidInput
-from aggregator.numbers import to_decimal
-from aggregator.public_ids import parse_public_id
+from aggregator.platform.errors import Conflict, Forbidden, InvalidInput
+from aggregator.platform.numbers import to_decimal
+from aggregator.platform.public_ids import parse_public_id
 from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward, RunStatus
 from market.models import EnergyOffer, WorkloadBid
@@ -296,7 +296,8 @@ def _write(
             ClearingRun.objects.filter(interval_start__in=late_runs).values_list("pk", flat=True)
         )
         now_iso = calendar.iso_z(now)
-        transaction.on_commit(lambda: [finalise_interval.delay(pk, now_iso) for pk in run_ids])
+        for pk in run_ids:  # each published once these readings commit (AfterCommitTask)
+            finalise_interval.delay(pk, now_iso)
     return readings
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Forbidden, InvalidInput
+from aggregator.platform.access import Scope
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Forbidden, InvalidInput
 from operators.actors import Actor
-from operators.choices import Scope
 from settlement.models import SettlementParameters
 
 # Inclusive bounds. Deviation ≥ 1 keeps a shortfall's charge at or above the cleared price

@@ -17,8 +17,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.audit import audit_record
-from aggregator.errors import Conflict, NotFound
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import Conflict, NotFound
 from market import calendar
 from market.clearing_models import (
     Allocation,

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from aggregator.audit import audit_record, audit_verify_chain
-from aggregator.models import AppendOnlyError, AuditChainHead, AuditEvent
+from aggregator.platform.audit import audit_record, audit_verify_chain
+from aggregator.platform.models import AppendOnlyError, AuditChainHead, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_altered_actor_detected(chain):
 
 def test_rehashed_row_breaks_the_next_link(chain):
     # A forger who recomputes the altered row's own hash still breaks the next row's link.
-    from aggregator.audit import compute_hash
+    from aggregator.platform.audit import compute_hash
 
     row = AuditEvent.objects.get(seq=2)
     row.payload = {"n": 1, "yen": 999999}

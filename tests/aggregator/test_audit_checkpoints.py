@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from aggregator.audit import (
+from aggregator.platform.audit import (
     GENESIS_HASH,
     AuditChainBroken,
     audit_record,
@@ -18,14 +18,14 @@ from aggregator.audit import (
     compute_hash,
     head_mac,
 )
-from aggregator.audit_checkpoints import (
+from aggregator.platform.audit_checkpoints import (
     Checkpoint,
     audit_checkpoint_issue,
     parse_checkpoints,
     read_checkpoints,
 )
-from aggregator.models import AuditChainHead, AuditCheckpoint, AuditEvent
-from aggregator.tasks import issue_audit_checkpoint
+from aggregator.platform.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from aggregator.platform.tasks import issue_audit_checkpoint
 from tests.support import tamper
 
 pytestmark = pytest.mark.django_db

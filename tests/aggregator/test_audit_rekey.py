@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.audit import audit_record
-from aggregator.audit_rekey import ChainNotRekeyed, rekey_legacy_chain, unkey_chain
-from aggregator.models import AuditChainHead, AuditEvent
+from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_rekey import ChainNotRekeyed, rekey_legacy_chain, unkey_chain
+from aggregator.platform.models import AuditChainHead, AuditEvent
 from tests.support import tamper
 
 

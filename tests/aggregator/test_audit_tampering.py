@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from aggregator.audit import audit_record, audit_verify_chain
-from aggregator.models import AuditEvent
+from aggregator.platform.audit import audit_record, audit_verify_chain
+from aggregator.platform.models import AuditEvent
 from tests.support import tamper
 
 pytestmark = pytest.mark.django_db

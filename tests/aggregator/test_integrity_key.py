@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from aggregator.audit import audit_record, audit_verify_chain
-from aggregator.integrity import integrity_key, key_id, key_problem
+from aggregator.platform.audit import audit_record, audit_verify_chain
+from aggregator.platform.integrity import integrity_key, key_id, key_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {

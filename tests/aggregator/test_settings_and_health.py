@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from aggregator.env import ImproperEnvironment, env_bool, env_int, env_str
+from aggregator.platform.env import ImproperEnvironment, env_bool, env_int, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
 

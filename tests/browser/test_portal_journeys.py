@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from aggregator.cycle import run_clear_interval
+from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.models import CapacityOffer
 from tests.browser.conftest import shot

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from aggregator.cycle import run_clear_interval
-from aggregator.models import AuditEvent
+from aggregator.exchange.cycle import run_clear_interval
+from aggregator.platform.models import AuditEvent
 from market import calendar
 from market.clearing_models import Allocation, ClearingRun
 from market.dispatch_models import DispatchOrder
@@ -211,7 +211,7 @@ def test_order_list_query_budget(market, run):
 
 
 def test_replay_detects_a_tampered_result(market, run):
-    from aggregator.replay import replay_run
+    from aggregator.exchange.replay import replay_run
 
     ClearingRun.objects.filter(pk=run.pk).update(result_sha256="0" * 64)
     run.refresh_from_db()
@@ -225,7 +225,7 @@ def test_replay_names_but_does_not_show_a_differing_advisory_row(market, run):
     in the audit chain) says where they differ, never what they hold."""
     import json
 
-    from aggregator.replay import replay_run
+    from aggregator.exchange.replay import replay_run
 
     result = json.loads(run.result_json)
     firm = json.loads(run.snapshot_json)["firm_intervals"]

@@ -7,8 +7,8 @@ from unittest import mock
 
 import pytest
 
-from aggregator.cycle import run_clear_interval
-from aggregator.errors import Conflict, InvalidInput
+from aggregator.exchange.cycle import run_clear_interval
+from aggregator.platform.errors import Conflict, InvalidInput
 from market import calendar
 from market.choices import BidStatus, BidType
 from market.models import BidRevision, CapacityOffer

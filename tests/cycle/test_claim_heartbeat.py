@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.cycle import ClaimHeartbeat
+from aggregator.exchange.cycle import ClaimHeartbeat
 from market.clearing_models import ClearingRun, RunStatus
 
 # The heartbeat writes from its own thread (own connection): the rows must be committed.

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from aggregator.cycle import intervals_due, run_clear_interval
-from aggregator.models import AuditEvent
+from aggregator.exchange.cycle import intervals_due, run_clear_interval
+from aggregator.platform.models import AuditEvent
 from market.choices import BidStatus
 from market.clearing_models import (
     Allocation,
@@ -134,7 +134,7 @@ def test_crashed_run_is_taken_over_after_its_lease_from_the_stored_snapshot(mark
 
 def test_failed_solve_is_recorded_and_can_be_retried(market, monkeypatch):
     k = market.k(0)
-    import aggregator.cycle as cycle
+    import aggregator.exchange.cycle as cycle
 
     def broken(_snapshot, _options=None):
         raise RuntimeError("solver exploded")

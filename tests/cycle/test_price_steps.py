@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from aggregator.cycle import run_clear_interval
+from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.choices import BidStatus, BidType
 from market.clearing_models import Allocation, CapacitySale, ComputePrice

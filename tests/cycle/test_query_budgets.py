@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from aggregator.cycle import run_clear_interval
+from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from tests.conftest import PASSWORD, client_for
 from tests.cycle.conftest import gate

@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from aggregator.cycle import run_clear_interval
+from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.choices import BidType
 from market.models import CapacityOffer, EnergyOffer, MarketParameters, WorkloadBid

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from aggregator.cycle import clearing_budget_s, run_clear_interval
-from aggregator.models import AuditEvent
-from aggregator.replay import replay_run
+from aggregator.exchange.cycle import clearing_budget_s, run_clear_interval
+from aggregator.exchange.replay import replay_run
+from aggregator.platform.models import AuditEvent
 from market.clearing_models import Allocation, RunStatus
 from settlement.reports.builder import build_market_report
 from tests.conftest import client_for
@@ -46,7 +46,7 @@ def test_a_clearing_out_of_time_publishes_the_fallback_flagged_everywhere(market
     """The engine's own tests run a large market out of a tiny budget; here the small market
     is made to fall back (force_fallback: what the engine does when the exact solve misses
     its budget), to follow the flag through the exchange: run, audit, API, page, report."""
-    import aggregator.cycle as cycle
+    import aggregator.exchange.cycle as cycle
     from aggregator.engine import SolveOptions
 
     budgets = []

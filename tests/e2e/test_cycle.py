@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aggregator.replay import replay_run
-from aggregator.tasks import clear_interval
+from aggregator.exchange.replay import replay_run
+from aggregator.exchange.tasks import clear_interval
 from market import calendar
 from market.clearing_models import Allocation, EnergyAward
 from market.dispatch_models import (

@@ -14,11 +14,12 @@ import time
 import pytest
 import redis
 
-from aggregator.replay import replay_run
-from aggregator.tasks import clear_due_intervals, clear_interval, push_due_deliveries
+from aggregator.exchange.replay import replay_run
+from aggregator.exchange.tasks import clear_due_intervals, clear_interval
 from market import calendar
 from market.clearing_models import ClearingRun, RunStatus
 from market.dispatch_models import DeliveryAttempt, DeliveryState, OrderDelivery
+from market.tasks import push_due_deliveries
 from operators.webhooks import longest_attempt_s
 from tests.e2e.checks import (
     all_delivered,

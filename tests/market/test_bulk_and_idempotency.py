@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from market.idempotency import idempotency_purge
 from market.models import BidRevision, CapacityOffer, IdempotencyKey, WorkloadBid
 from tests.conftest import client_for, key_client

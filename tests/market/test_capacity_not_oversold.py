@@ -17,7 +17,7 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.errors import Conflict, InvalidInput
+from aggregator.platform.errors import Conflict, InvalidInput
 from market import calendar
 from market.choices import BidType
 from market.models import BidRevision, CapacityOffer

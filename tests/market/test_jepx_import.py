@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from market.choices import SignalKind
 from market.jepx import JepxFormatError, read_spot_summary
 from market.models import Signal

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.errors import Conflict, Forbidden, InvalidInput
-from aggregator.models import AuditEvent
+from aggregator.platform.errors import Conflict, Forbidden, InvalidInput
+from aggregator.platform.models import AuditEvent
 from market import calendar, services
 from market.choices import BidStatus, BidType
 from market.models import BidRevision, CapacityOffer

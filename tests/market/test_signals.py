@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from market import calendar, selectors
 from market.choices import SignalKind
 from market.models import CarbonFactor, Signal

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from aggregator.engine.parse import parse_snapshot
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 from market import calendar, services
 from market.choices import BidType, SignalKind
 from market.models import Signal

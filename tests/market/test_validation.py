@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from market.models import BidRevision, CapacityOffer, EnergyOffer, WorkloadBid
 from tests.conftest import client_for
 from tests.market.conftest import batch_payload, capacity_payload, energy_payload, inference_payload

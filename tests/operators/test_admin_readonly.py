@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from market.models import CarbonFactor, MarketParameters, Signal
 from operators import services
 from operators.models import DemandZone, GridArea, Membership

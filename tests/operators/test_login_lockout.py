@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.test import Client, override_settings
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from tests.conftest import PASSWORD, key_client
 
 pytestmark = pytest.mark.django_db

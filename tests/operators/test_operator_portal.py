@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from market.models import MarketParameters
 from operators.models import Membership, Organisation
 from tests.conftest import PASSWORD, _member, _org

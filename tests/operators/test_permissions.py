@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from operators.models import ApiKey, Site, WebhookEndpoint
 from tests.conftest import SITE_DATA, client_for, key_client
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from operators.models import Site, WebhookEndpoint
 from operators.validators import invoice_number_problem, webhook_url_problem
 from tests.conftest import SITE_DATA, client_for

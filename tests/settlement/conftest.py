@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from aggregator.cycle import run_clear_interval
+from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward
 from settlement.models import SettlementParameters

@@ -46,8 +46,8 @@ def test_run_market_settle_is_deterministic_for_a_seed(market):
     # The same seed over the same firm rows gives the same readings (pure function of both).
     import random
 
+    from aggregator.exchange.demo.settlement import _items
     from market.clearing_models import ClearingRun
-    from settlement.demo import _items
 
     runs = list(ClearingRun.objects.order_by("interval_start"))
     a = [_items(run, random.Random(3)) for run in runs[:1]]

@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from aggregator.errors import Forbidden, InvalidInput
+from aggregator.platform.errors import Forbidden, InvalidInput
 from market import calendar
 from settlement.models import MeterReading
 from settlement.services.meter import meter_report, meter_report_bulk, meter_report_csv
@@ -48,7 +48,7 @@ def test_a_reading_is_written_with_an_audit_event(cleared):
     item, a = _alpha_item(cleared)
     reading = meter_report(actor=actor_of(cleared.alice), item=item, now=ended(cleared.k(0)))
     assert reading.revision == 1 and reading.cu == a.cu and not reading.late
-    from aggregator.models import AuditEvent
+    from aggregator.platform.models import AuditEvent
 
     assert AuditEvent.objects.filter(code="settlement.meter.reported").count() == 1
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from aggregator.errors import Forbidden, InvalidInput
-from aggregator.models import AuditEvent
+from aggregator.platform.errors import Forbidden, InvalidInput
+from aggregator.platform.models import AuditEvent
 from settlement.models import SettlementParameters
 from settlement.services.parameters import settlement_parameters_update
 from tests.conftest import PASSWORD, _member, _org, actor_of

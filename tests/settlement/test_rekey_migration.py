@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from aggregator.audit import audit_verify_chain, legacy_hash
-from aggregator.audit_rekey import chain_problem
-from aggregator.models import AuditEvent
+from aggregator.platform.audit import audit_verify_chain, legacy_hash
+from aggregator.platform.audit_rekey import chain_problem
+from aggregator.platform.models import AuditEvent
 from settlement.ledger import ledger_check
 from settlement.ledger_integrity import legacy_postings_hash
 from settlement.ledger_models import JournalEntry, Posting

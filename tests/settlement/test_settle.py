@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from settlement.choices import AccountKind, Component, EntryKind, Stage
 from settlement.ledger import ledger_check
 from settlement.ledger_models import IntervalSettlement, JournalEntry, Posting, Settlement
@@ -177,7 +177,7 @@ def test_settlement_is_exactly_once(cleared):
 
 
 def test_settling_before_the_deadline_is_refused(cleared):
-    from aggregator.errors import Conflict
+    from aggregator.platform.errors import Conflict
 
     k = cleared.k(0)
     with pytest.raises(Conflict):

@@ -170,7 +170,7 @@ def test_portal_downloads_are_scoped(settled):
 
 def test_portal_meter_upload_shows_row_errors(settled):
     k = settled.k(2)
-    from aggregator.cycle import run_clear_interval
+    from aggregator.exchange.cycle import run_clear_interval
     from tests.settlement.conftest import ended, gate
 
     run_clear_interval(interval_start=k, now=gate(k))

@@ -93,7 +93,7 @@ def forge_rehash(from_seq: int = 1) -> str:
 
     Returns the forged tip. The head's MAC is left as it was: the forger cannot compute one.
     """
-    from aggregator.models import AuditEvent
+    from aggregator.platform.models import AuditEvent
 
     prev = GENESIS_HASH
     for event in AuditEvent.objects.order_by("seq"):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 from market import calendar
 from market.choices import LIVE_STATUSES
 from market.models import CapacityOffer, EnergyOffer, MarketParameters, WorkloadBid

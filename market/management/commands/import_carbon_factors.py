@@ -6,10 +6,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
+from market.datafiles import DATA_DIR
 from market.services.signals import carbon_factors_import
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "electricitymaps"
+DATA = DATA_DIR / "electricitymaps"
 DEFAULT_FILES = [DATA / "yearly_2023.json", DATA / "yearly_2024.json"]
 
 

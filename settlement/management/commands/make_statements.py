@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aggregator.errors import DomainError
+from aggregator.platform.errors import DomainError
 from operators.models import Organisation
 from settlement.documents.csv import render_statement_csv
 from settlement.documents.pdf import render_invoice_pdf, render_statement_pdf

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 from settlement.documents.fonts import FontMissing
 from settlement.reports.periods import period_from
 from settlement.reports.services import FORMATS, LANGUAGES, market_report_file

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.cycle import run_clear_interval
+from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.choices import BidType
 from market.services import bid_submit

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aggregator.models import AuditEvent
+from aggregator.platform.models import AuditEvent
 from operators.models import Membership
 from tests.conftest import client_for, key_client
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from aggregator.errors import InvalidInput
+from aggregator.platform.errors import InvalidInput
 from market.clearing_models import ClearingRun
 from settlement.reports.builder import build_market_report
 from settlement.reports.metrics import hhi, ratio

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 from django.core.management import CommandError, call_command
 
-from aggregator.audit import audit_record, audit_verify_chain
-from aggregator.audit_checkpoints import audit_checkpoint_issue
+from aggregator.platform.audit import audit_record, audit_verify_chain
+from aggregator.platform.audit_checkpoints import audit_checkpoint_issue
 from tests.support import tamper
 
 pytestmark = pytest.mark.django_db
