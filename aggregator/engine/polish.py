@@ -9,9 +9,10 @@ optimal face:
 the face being the LP with every nonbasic column of the solver's vertex whose reduced cost
 is non-zero (above 1e-9 JPY per unit, the solvers' tolerance) held at its bound and every
 row whose dual is non-zero held tight — complementary slackness with the vertex's own
-optimal duals. It starts from the vertex's basis (primal feasible: it is the vertex) and
-runs HiGHS's primal simplex, whatever backend found the vertex; the result is an optimal
-vertex of the clearing LP too. Weights of order 1 separate allocations 10³ times above the
+optimal duals. HiGHS solves it (whatever backend found the vertex): presolve first removes
+every held column (most of them), then the simplex; should presolve fail, the primal
+simplex from the vertex's basis (primal feasible: it is the vertex). The result is an
+optimal vertex of the clearing LP too. Weights of order 1 separate allocations 10³ times above the
 tolerances, where a tie-break inside the LP's cost (engine v5: 10⁻⁶ JPY) did not (bench M:
 12 of 95 k columns differed between HiGHS and GLOP, 2.3e-9 JPY apart) and slowed the
 interior point's crossover (tiebreak.py).
@@ -56,10 +57,6 @@ def polish(model: Model, sol: Solution, *, time_limit_s: float | None = None) ->
     tight = (sol.row_status != BASIC) & (np.abs(y) > tol)
     r_lo[tight] = r_hi[tight] = act[tight]
     weight = model.tie_weight
-    options = {"solver": "simplex", "simplex_strategy": 4, "presolve": "off"}
-    if time_limit_s is not None:
-        options["time_limit"] = max(time_limit_s, 0.01)
-    h = highs_solver.new_highs(options)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = model.n_col, model.n_row
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = weight, lo, hi
@@ -69,14 +66,28 @@ def polish(model: Model, sol: Solution, *, time_limit_s: float | None = None) ->
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(np.float64)
-    h.passModel(lp)
-    basis = highspy.HighsBasis()
-    status = highspy.HighsBasisStatus
-    basis.col_status = [status(int(v)) for v in sol.col_status]
-    basis.row_status = [status(int(v)) for v in sol.row_status]
-    basis.valid = True
-    h.setBasis(basis)
-    h.run()
+    # Cold with presolve first: holding every column with a reduced cost leaves a small LP
+    # once presolve removes them (bench L: 5 s, where the simplex hot-started on the whole
+    # face took 278 s of degenerate pivots). From the vertex's basis where presolve fails.
+    h = None
+    for presolve in ("on", "off"):
+        options = {"solver": "simplex", "presolve": presolve}
+        if presolve == "off":
+            options["simplex_strategy"] = 4
+        if time_limit_s is not None:
+            options["time_limit"] = max(time_limit_s - (time.perf_counter() - started), 0.01)
+        h = highs_solver.new_highs(options)
+        h.passModel(lp)
+        if presolve == "off":
+            basis = highspy.HighsBasis()
+            status = highspy.HighsBasisStatus
+            basis.col_status = [status(int(v)) for v in sol.col_status]
+            basis.row_status = [status(int(v)) for v in sol.row_status]
+            basis.valid = True
+            h.setBasis(basis)
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            break
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         logger.warning("allocation polish: %s; keeping the solver's vertex", h.getModelStatus())
         return sol
