@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
+
 __all__ = [
     "Allocation",
     "CapacitySale",
@@ -114,7 +116,7 @@ class Allocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"wl-{self.workload_id}@{self.site_id} {self.cu} CU"
+        return f"{format_public_id(WORKLOAD, self.workload_id)}@{self.site_id} {self.cu} CU"
 
 
 class CapacitySale(models.Model):
@@ -142,7 +144,7 @@ class CapacitySale(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"cap-{self.offer_id} {self.cu} CU"
+        return f"{format_public_id(CAPACITY_OFFER, self.offer_id)} {self.cu} CU"
 
 
 class EnergyAward(models.Model):
@@ -163,7 +165,7 @@ class EnergyAward(models.Model):
         ordering = ["interval_start", "offer"]
 
     def __str__(self) -> str:
-        return f"en-{self.offer_id} {self.kwh} kWh"
+        return f"{format_public_id(ENERGY_OFFER, self.offer_id)} {self.kwh} kWh"
 
 
 class GridPurchase(models.Model):

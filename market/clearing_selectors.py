@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id, public_id_pk
 from market import calendar
 from market.clearing_models import (
     Allocation,
@@ -184,16 +185,16 @@ def latest_advisory(*, actor: Actor) -> dict[str, Any] | None:
 def _own_public_ids(actor: Actor, snapshot: dict) -> set[str]:
     """Public ids of the actor's workloads and energy offers in the snapshot, and its sites."""
     org = actor.organisation
-    workload_pks = [int(w["id"].split("-")[1]) for w in snapshot["workloads"]]
-    offer_pks = [int(e["id"].split("-")[1]) for e in snapshot.get("energy_offers", [])]
+    workload_pks = [public_id_pk(w["id"]) for w in snapshot["workloads"]]
+    offer_pks = [public_id_pk(e["id"]) for e in snapshot.get("energy_offers", [])]
     own = {
-        f"wl-{pk}"
+        format_public_id(WORKLOAD, pk)
         for pk in WorkloadBid.objects.filter(pk__in=workload_pks, organisation=org).values_list(
             "pk", flat=True
         )
     }
     own |= {
-        f"en-{pk}"
+        format_public_id(ENERGY_OFFER, pk)
         for pk in EnergyOffer.objects.filter(pk__in=offer_pks, organisation=org).values_list(
             "pk", flat=True
         )

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
 from market.calendar import INTERVAL
 from market.choices import LIVE_STATUSES, BidStatus, BidType, SignalKind, WorkloadKind
 from operators.choices import Accelerator
@@ -104,7 +105,7 @@ class Bid(models.Model):
 
     @property
     def public_id(self) -> str:
-        return f"{self.id_prefix}-{self.pk}"
+        return format_public_id(self.id_prefix, self.pk)
 
     id_prefix = "bid"
 
@@ -126,7 +127,7 @@ class CapacityOffer(Bid):
     price = models.JSONField(help_text="JPY per CU-hour, one decimal string per interval")
 
     bid_type = BidType.CAPACITY
-    id_prefix = "cap"
+    id_prefix = CAPACITY_OFFER
 
     class Meta(Bid.Meta):
         indexes = [
@@ -149,7 +150,7 @@ class EnergyOffer(Bid):
     curtailment_relief = models.BooleanField(default=False)
 
     bid_type = BidType.ENERGY
-    id_prefix = "en"
+    id_prefix = ENERGY_OFFER
 
     class Meta(Bid.Meta):
         indexes = [
@@ -200,7 +201,7 @@ class WorkloadBid(Bid):
     allowed_areas_text = models.CharField(max_length=200, blank=True, editable=False)
 
     bid_type = BidType.WORKLOAD
-    id_prefix = "wl"
+    id_prefix = WORKLOAD
 
     class Meta(Bid.Meta):
         indexes = [

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from aggregator.engine.canonical import canonical_json_bytes, sha256_hex
 from aggregator.platform.errors import InvalidInput
+from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
 from market import calendar
 from market.choices import LIVE_STATUSES, SignalKind
 from market.models import (
@@ -144,7 +145,14 @@ def _capacity(start, end, n, codes) -> list[dict[str, Any]]:
         q, p = [0.0] * n, [_num(price[0], PRICE)] * n
         for t, (k, c) in _spread(bid_start, list(zip(cu, price, strict=True)), start, n):
             q[t], p[t] = _num(k, CU), _num(c, PRICE)
-        offers.append({"id": f"cap-{bid_id}", "site": codes[site_id], "cu": q, "price": p})
+        offers.append(
+            {
+                "id": format_public_id(CAPACITY_OFFER, bid_id),
+                "site": codes[site_id],
+                "cu": q,
+                "price": p,
+            }
+        )
     return sorted(offers, key=lambda o: o["id"])
 
 
@@ -158,7 +166,7 @@ def _energy(start, end, n) -> list[dict[str, Any]]:
         for t, (k, c) in _spread(bid_start, list(zip(kwh, price, strict=True)), start, n):
             q[t], p[t] = _num(k, KWH), _num(c, PRICE)
         offers.append(
-            {"id": f"en-{bid_id}", "area": area, "kwh": q, "price": p,
+            {"id": format_public_id(ENERGY_OFFER, bid_id), "area": area, "kwh": q, "price": p,
              "carbon": _num(carbon, FACTOR), "curtailment_relief": relief}
         )  # fmt: skip
     return sorted(offers, key=lambda o: o["id"])
@@ -169,7 +177,7 @@ def _workloads(start, end, n, codes) -> list[dict[str, Any]]:
     served = served_cu_intervals_before(start)
     for w in _live(WorkloadBid, start, end):
         item: dict[str, Any] = {
-            "id": f"wl-{w.pk}",
+            "id": format_public_id(WORKLOAD, w.pk),
             "kind": w.kind,
             "accelerator": w.accelerator,
             "limit_price": _num(w.limit_price, PRICE),

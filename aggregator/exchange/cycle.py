@@ -7,7 +7,6 @@ and redoes it from its stored snapshot, so the outcome is the same and nothing i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -161,8 +160,6 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
         with ClaimHeartbeat(run.pk, token, every_s=lease().total_seconds() / 3):
             result = solve(canonical, SolveOptions(time_budget_s=budget_s))
         timings["solve_s"] = round(time.perf_counter() - started, 4)
-        result_doc = result.to_dict()
-        result_sha256 = hashlib.sha256(result.deterministic_bytes()).hexdigest()
         started = time.perf_counter()
         run, order_ids = clearing_persist(
             run=run,
@@ -170,8 +167,7 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
             document=document,
             canonical=canonical,
             input_sha256=input_sha256,
-            result_doc=result_doc,
-            result_sha256=result_sha256,
+            result=result,
             timings=timings,
             now=now,
         )

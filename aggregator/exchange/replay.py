@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 
 from aggregator.engine import SolveOptions, backend_of, independent_backend, solve
-from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.engine.result import DETERMINISTIC_KEYS
 from aggregator.engine.solve import ENGINE_VERSION
 from aggregator.platform.audit import audit_record
 from market.clearing_models import ClearingRun, RunStatus
+from market.services.firm_rows import result_document, result_sha256
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,14 @@ def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> 
     result = solve(
         snapshot, SolveOptions(solver=verifier, force_fallback=bool(stored.get("fallback")))
     )
-    actual = hashlib.sha256(result.deterministic_bytes()).hexdigest()
+    actual = result_sha256(result)
     ok = input_ok and actual == run.result_sha256
     difference = ""
     if not input_ok:
         difference = "the stored snapshot does not match its recorded sha256"
     elif not ok:
         firm = int(json.loads(snapshot).get("firm_intervals", 1))
-        replayed = json.loads(canonical_json_bytes(result.to_dict()))
+        replayed = result_document(result)
         difference = _first_difference(stored, replayed, firm)
         difference = difference or "the stored result does not match its recorded sha256"
         if (stored.get("fallback") or {}).get("prices") == "solver_duals":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from aggregator.platform.api.fields import FiniteFloatField, InstantField
+from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
 from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
 from market.dispatch_models import DeliveryAttempt, DispatchOrder, OrderDelivery
 
@@ -97,7 +98,7 @@ class AllocationSerializer(serializers.ModelSerializer):
         ]
 
     def get_workload(self, obj) -> str:
-        return f"wl-{obj.workload_id}"
+        return format_public_id(WORKLOAD, obj.workload_id)
 
 
 class CapacitySaleSerializer(serializers.ModelSerializer):
@@ -118,7 +119,7 @@ class CapacitySaleSerializer(serializers.ModelSerializer):
         ]
 
     def get_offer(self, obj) -> str:
-        return f"cap-{obj.offer_id}"
+        return format_public_id(CAPACITY_OFFER, obj.offer_id)
 
 
 class EnergyAwardSerializer(serializers.ModelSerializer):
@@ -130,7 +131,7 @@ class EnergyAwardSerializer(serializers.ModelSerializer):
         fields = ["id", "run", "interval_start", "offer", "area", "kwh", "jpy_per_kwh"]
 
     def get_offer(self, obj) -> str:
-        return f"en-{obj.offer_id}"
+        return format_public_id(ENERGY_OFFER, obj.offer_id)
 
 
 class DispatchOrderSerializer(serializers.ModelSerializer):

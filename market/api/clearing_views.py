@@ -17,6 +17,7 @@ from aggregator.platform.access import request_actor
 from aggregator.platform.api.mixins import ActorMixin
 from aggregator.platform.errors import InvalidInput, NotFound
 from aggregator.platform.instants import InstantError, InstantFilter, parse_instant
+from aggregator.platform.public_ids import public_id_pk
 from market import calendar, clearing_selectors
 from market.api import clearing_serializers as cs
 from market.clearing_models import Allocation, CapacitySale, EnergyAward
@@ -209,7 +210,7 @@ class EnergyOfferEventView(APIView):
         actor = request_actor(request)
         data = cs.EnergyOfferChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pk = int(data.validated_data["offer"].split("-")[1])
+        pk = public_id_pk(data.validated_data["offer"])
         offer = EnergyOffer.objects.filter(pk=pk, organisation=actor.organisation).first()
         if offer is None:
             raise InvalidInput.from_errors({"offer": [_("No such offer of yours.")]})

@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id
 from market.dispatch_models import DispatchOrder, OrderDelivery, OrderKind
 from operators.models import WebhookEndpoint
 
@@ -34,7 +35,7 @@ def build_order_rows(
         site = a.site
         hosting[(site.organisation_id, site.pk)].append(
             {
-                "workload": f"wl-{a.workload_id}",
+                "workload": format_public_id(WORKLOAD, a.workload_id),
                 "owner": a.workload.organisation.slug,
                 "cu": float(a.cu),
                 "jpy_per_cu_h": float(a.compute_jpy_per_cu_h),
@@ -42,7 +43,7 @@ def build_order_rows(
         )
         placement[(a.workload.organisation_id, site.pk)].append(
             {
-                "workload": f"wl-{a.workload_id}",
+                "workload": format_public_id(WORKLOAD, a.workload_id),
                 "site": site.code,
                 "cu": float(a.cu),
                 "all_in_jpy_per_cu_h": float(a.all_in_jpy_per_cu_h),
@@ -51,7 +52,11 @@ def build_order_rows(
         )
     for e in awards:
         delivery[(e.offer.organisation_id, e.offer.area_id)].append(
-            {"offer": f"en-{e.offer_id}", "kwh": float(e.kwh), "jpy_per_kwh": float(e.jpy_per_kwh)}
+            {
+                "offer": format_public_id(ENERGY_OFFER, e.offer_id),
+                "kwh": float(e.kwh),
+                "jpy_per_kwh": float(e.jpy_per_kwh),
+            }
         )
     orders = []
     for kind, groups, place_field in (

@@ -10,18 +10,20 @@ from django.utils import timezone
 
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import InvalidInput
+from aggregator.platform.public_ids import split_public_id
 from market.choices import CLEARED_STATUSES, LIVE_STATUSES
 from market.models import BID_MODELS, BidRevision
 from market.services.bids import bid_data, content_sha256
 
-PREFIXES = {model.id_prefix: bid_type for bid_type, model in BID_MODELS.items()}
+BID_TYPE_OF_PREFIX = {model.id_prefix: bid_type for bid_type, model in BID_MODELS.items()}
 
 
-def _parse(public_id: str) -> tuple[str, int] | None:
-    prefix, _, number = public_id.partition("-")
-    if prefix not in PREFIXES or not number.isdigit():
+def _bid_type_and_pk(text: str) -> tuple[str, int] | None:
+    parsed = split_public_id(text)
+    if parsed is None:
         return None
-    return PREFIXES[prefix], int(number)
+    prefix, pk = parsed
+    return BID_TYPE_OF_PREFIX[prefix], pk
 
 
 @transaction.atomic
@@ -37,7 +39,7 @@ def bids_record_outcome(
     errors = {}
     parsed: dict[str, list[tuple[int, str]]] = {}
     for public_id, status in sorted(outcomes.items()):
-        target = _parse(public_id)
+        target = _bid_type_and_pk(public_id)
         if target is None:
             errors[public_id] = ["Unknown bid id."]
         elif status not in CLEARED_STATUSES:

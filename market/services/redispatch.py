@@ -7,7 +7,6 @@ orders changed get a new order version, pushed at once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.engine import EnergyOfferChange, EventError, SiteOutage, redispatch
+from aggregator.engine import EnergyOfferChange, EventError, Result, SiteOutage, redispatch
 from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -33,13 +32,8 @@ from market.clearing_models import (
 )
 from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.models import EnergyOffer
-from market.services.clearing import (
-    capacity_sale_rows,
-    cu_prices,
-    persist_uplift,
-    site_connection,
-    supplier_price,
-)
+from market.services.clearing import site_connection
+from market.services.firm_rows import firm_rows, result_json, result_sha256
 from market.services.orders import build_order_rows, order_key, outbox_rows
 from operators.actors import Actor
 from operators.choices import OrganisationRole
@@ -72,31 +66,26 @@ def _base(run: ClearingRun) -> tuple[str, str, int]:
     return last.snapshot_json, last.result_json, last.sequence + 1
 
 
-def _pk(public_id: str) -> int:
-    return int(public_id.split("-", 1)[1])
-
-
 def _apply(
     *, run: ClearingRun, event, event_doc: dict, actor: Actor, now: datetime
 ) -> tuple[Redispatch, list[int]]:
-    snapshot_json, result_json, sequence = _base(run)
+    base_snapshot, base_result, sequence = _base(run)
     try:
-        outcome = redispatch(snapshot_json, json.loads(result_json), event)
+        outcome = redispatch(base_snapshot, json.loads(base_result), event)
     except EventError as exc:
         raise InvalidInput.from_errors({"event": [str(exc)]}) from exc
-    result_doc = outcome.result.to_dict()
     record = Redispatch.objects.create(
         run=run,
         sequence=sequence,
         event=event_doc,
         snapshot_json=canonical_json_bytes(outcome.snapshot).decode(),
-        result_json=canonical_json_bytes(result_doc).decode(),
-        result_sha256=hashlib.sha256(outcome.result.deterministic_bytes()).hexdigest(),
+        result_json=result_json(outcome.result),
+        result_sha256=result_sha256(outcome.result),
         changes=outcome.changes,
         elapsed_ms=round(outcome.elapsed_s * 1000),
         actor_label=actor.label,
     )
-    order_ids = _replace_firm_rows(run, record, outcome.snapshot, result_doc, now)
+    order_ids = _replace_firm_rows(run, record, outcome.snapshot, outcome.result, now)
     audit_record(
         code="market.clearing.redispatched",
         actor_label=actor.label,
@@ -109,87 +98,42 @@ def _apply(
 
 
 def _replace_firm_rows(
-    run: ClearingRun, record: Redispatch, document: dict, result_doc: dict, now: datetime
+    run: ClearingRun, record: Redispatch, snapshot: dict, result: Result, now: datetime
 ) -> list[int]:
+    """The re-solve's rows become current; the run's earlier ones stay, no longer current."""
     sites = {s.code: s for s in Site.objects.select_related("organisation")}
-    site_doc = {s["id"]: s for s in document["sites"]}
-    # The re-solve covers one interval (index 0 of its own snapshot).
-    compute = {(p["site"], 0): p["jpy_per_cu_h"] for p in result_doc["prices"]["compute"]}
-    energy = {(p["area"], 0): p for p in result_doc["prices"]["energy"]}
-    old = {
+    current = {
         (a.workload_id, a.site.code): a
         for a in Allocation.objects.filter(run=run, is_current=True).select_related(
             "site", "workload__organisation"
         )
     }
-    new_rows = []
-    for a in result_doc["allocations"]:
-        if a["cu"] <= 0:
-            continue
-        key = (_pk(a["workload"]), a["site"])
-        previous = old.get(key)
-        cu = Decimal(str(round(a["cu"], 6)))
-        if previous is not None and previous.cu == cu:
-            # Unchanged placements keep the prices they cleared at.
-            price_c, all_in = previous.compute_jpy_per_cu_h, previous.all_in_jpy_per_cu_h
-        else:
-            site = sites[a["site"]]
-            price_c, all_in = cu_prices(compute, energy, site_doc[a["site"]], site.area_id, 0)
-        new_rows.append(
-            Allocation(
-                run=run,
-                redispatch=record,
-                interval_start=run.interval_start,
-                workload_id=key[0],
-                site=sites[a["site"]],
-                cu=cu,
-                compute_jpy_per_cu_h=price_c,
-                all_in_jpy_per_cu_h=all_in,
-            )
-        )
-    Allocation.objects.filter(run=run, is_current=True).update(is_current=False)
-    Allocation.objects.bulk_create(new_rows)
-    offers = EnergyOffer.objects.in_bulk({_pk(e["offer"]) for e in result_doc["energy"]})
-    awards = [
-        EnergyAward(
-            run=run,
-            redispatch=record,
-            interval_start=run.interval_start,
-            offer=offers[_pk(e["offer"])],
-            kwh=Decimal(str(round(e["kwh"], 3))),
-            jpy_per_kwh=supplier_price(energy, offers[_pk(e["offer"])].area_id, 0),
-        )
-        for e in result_doc["energy"]
-        if e["kwh"] > 0
-    ]
-    EnergyAward.objects.filter(run=run, is_current=True).update(is_current=False)
-    EnergyAward.objects.bulk_create(awards)
-    UpliftPayment.objects.filter(run=run, is_current=True).update(is_current=False)
-    persist_uplift(run, result_doc.get("uplift") or [], redispatch=record)
-    CapacitySale.objects.filter(run=run, is_current=True).update(is_current=False)
-    CapacitySale.objects.bulk_create(
-        capacity_sale_rows(
-            run=run, document=document, result_doc=result_doc, firm={0},
-            starts=[run.interval_start], redispatch=record,
-        )
-    )  # fmt: skip
-    GridPurchase.objects.filter(run=run, is_current=True).update(is_current=False)
-    GridPurchase.objects.bulk_create(
-        GridPurchase(
-            run=run,
-            redispatch=record,
-            interval_start=run.interval_start,
-            area_id=g["area"],
-            kwh=Decimal(str(round(g["kwh"], 3))),
-        )
-        for g in result_doc["grid"]
-        if g["kwh"] > 0
+    # The re-solve covers one interval: index 0 of its own snapshot, the run's firm interval.
+    rows = firm_rows(
+        run=run,
+        snapshot=snapshot,
+        result=result,
+        firm={0},
+        interval_starts=[run.interval_start],
+        sites=sites,
+        redispatch=record,
+        with_prices=False,  # the run's prices stand; only quantities are re-dispatched
+        cleared_before=current,
     )
-    rows = Allocation.objects.filter(run=run, is_current=True).select_related(
+    for model, new_rows in (
+        (Allocation, rows.allocations),
+        (EnergyAward, rows.energy_awards),
+        (UpliftPayment, rows.uplift_payments),
+        (CapacitySale, rows.capacity_sales),
+        (GridPurchase, rows.grid_purchases),
+    ):
+        model.objects.filter(run=run, is_current=True).update(is_current=False)
+        model.objects.bulk_create(new_rows)
+    allocations = Allocation.objects.filter(run=run, is_current=True).select_related(
         "site", "workload__organisation"
     )
     awards = EnergyAward.objects.filter(run=run, is_current=True).select_related("offer")
-    return _amend_orders(run, list(rows), list(awards), sites, now)
+    return _amend_orders(run, list(allocations), list(awards), sites, now)
 
 
 def _place(order: DispatchOrder) -> tuple:

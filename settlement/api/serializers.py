@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id
 from settlement.models import MeterReading
 
 
@@ -33,10 +34,10 @@ class MeterReadingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_workload(self, obj) -> str | None:
-        return f"wl-{obj.workload_id}" if obj.workload_id else None
+        return format_public_id(WORKLOAD, obj.workload_id) if obj.workload_id else None
 
     def get_offer(self, obj) -> str | None:
-        return f"en-{obj.offer_id}" if obj.offer_id else None
+        return format_public_id(ENERGY_OFFER, obj.offer_id) if obj.offer_id else None
 
 
 class MeterBulkResultSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from aggregator.platform.audit import audit_verify_chain
 from aggregator.platform.audit_checkpoints import checkpoints_between
 from aggregator.platform.models import AuditEvent
+from aggregator.platform.public_ids import ENERGY_OFFER, format_public_id
 from market import calendar, clearing_selectors
 from market.clearing_models import (
     Allocation,
@@ -209,7 +210,7 @@ def _area_summaries(
             area, org = sites.get(code, (f.site_area.get(code, "?"), code))
             cu_offered[area][org] += cu
         for pk, (area, kwh) in f.energy_offered.items():
-            kwh_offered[area][offers.get(pk, f"en-{pk}")] += kwh
+            kwh_offered[area][offers.get(pk, format_public_id(ENERGY_OFFER, pk))] += kwh
         for area, grams in f.stay_co2_g.items():
             co2_stay_g[area] += grams
     by_area = defaultdict(list)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from aggregator.engine import baseline, parse_snapshot
+from aggregator.platform.public_ids import public_id_pk
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def firm_figures(interval_start: datetime, snapshot: dict[str, Any]) -> FirmFigu
     sites = {s["id"]: s for s in snapshot["sites"]}
     capacity = {o["site"]: _dec(_first(o["cu"])) for o in snapshot.get("capacity_offers", [])}
     energy = {
-        int(o["id"].split("-", 1)[1]): (o["area"], _dec(_first(o["kwh"])))
+        public_id_pk(o["id"]): (o["area"], _dec(_first(o["kwh"])))
         for o in snapshot.get("energy_offers", [])
     }
     demand = sum((_demand_now(w) for w in snapshot.get("workloads", [])), Decimal(0))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput
 from aggregator.platform.numbers import to_decimal
-from aggregator.platform.public_ids import parse_public_id
+from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, parse_public_id
 from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward, RunStatus
 from market.models import EnergyOffer, WorkloadBid
@@ -39,7 +39,6 @@ MAX_BULK = 10_000
 CSV_COLUMNS = ("kind", "interval_start", "site", "workload", "offer", "cu", "kwh")
 
 
-_pk = parse_public_id
 _quantity = to_decimal
 
 
@@ -161,7 +160,7 @@ def _clean(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | Non
         if site is None:
             err("site", _("Unknown site '%(s)s' for your organisation.") % {"s": item.get("site")})
     if kind == ReadingKind.COMPUTE and site is not None:
-        wl_pk = _pk(item.get("workload"), "wl")
+        wl_pk = parse_public_id(item.get("workload"), WORKLOAD)
         ordered = interval.ordered_cu.get((site.pk, wl_pk)) if wl_pk else None
         if ordered is None:
             err(
@@ -176,7 +175,7 @@ def _clean(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | Non
         if ordered is None:
             err("site", _("Site %(s)s has no current order in this interval.") % {"s": site.code})
     elif kind == ReadingKind.SUPPLY:
-        offer_pk = _pk(item.get("offer"), "en")
+        offer_pk = parse_public_id(item.get("offer"), ENERGY_OFFER)
         ordered = interval.ordered_supply_kwh.get(offer_pk) if offer_pk else None
         owned = offer_pk in ctx.offer_ids
         if ordered is None or not owned:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, NotFound
+from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, split_public_id
 from market import calendar
 from market.clearing_models import (
     Allocation,
@@ -172,12 +173,12 @@ def _recomputed_firm_uplift(
         .order_by("participant")
         .values_list("participant", "organisation_id")
     ):
-        prefix, _sep, pk_text = participant.partition("-")
-        if not pk_text.isdigit():
+        parsed = split_public_id(participant)
+        if parsed is None:
             continue
-        pk = int(pk_text)
+        prefix, pk = parsed
         amount = Decimal(0)
-        if prefix == "wl":
+        if prefix == WORKLOAD:
             bid = WorkloadBid.objects.filter(pk=pk).only("limit_price").first()
             rows = [a for a in allocations if a.workload_id == pk]
             if bid is not None:
@@ -185,7 +186,7 @@ def _recomputed_firm_uplift(
                     (a.cu * half * (a.all_in_jpy_per_cu_h - bid.limit_price) for a in rows),
                     Decimal(0),
                 )
-        elif prefix == "cap":
+        elif prefix == CAPACITY_OFFER:
             # A site's offers are price steps: each is made whole on its own sales only.
             bid = CapacityOffer.objects.filter(pk=pk).only("start", "price").first()
             if bid is not None:
@@ -199,7 +200,7 @@ def _recomputed_firm_uplift(
                     ),
                     Decimal(0),
                 )
-        elif prefix == "en":
+        elif prefix == ENERGY_OFFER:
             bid = EnergyOffer.objects.filter(pk=pk).only("start", "price").first()
             if bid is not None:
                 price = _price_at(bid, k)

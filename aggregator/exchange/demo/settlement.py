@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from aggregator.platform.access import Scope
+from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id
 from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward
 from operators.actors import Actor
@@ -73,7 +74,7 @@ def _items(run: ClearingRun, rng: random.Random) -> tuple[dict, dict, int]:
         bucket = late if rng.random() < LATE_SHARE else on_time
         bucket[a.site.organisation_id].append(
             {"kind": "compute", "interval_start": k, "site": a.site.code,
-             "workload": f"wl-{a.workload_id}", "cu": str(cu)}
+             "workload": format_public_id(WORKLOAD, a.workload_id), "cu": str(cu)}
         )  # fmt: skip
         site_kwh[(a.site.organisation_id, a.site.code)] += cu * a.site.kw_per_cu * a.site.pue
     for (org_id, code), kwh in site_kwh.items():
@@ -86,7 +87,7 @@ def _items(run: ClearingRun, rng: random.Random) -> tuple[dict, dict, int]:
     for e in EnergyAward.objects.filter(run=run, is_current=True).select_related("offer"):
         bucket = late if rng.random() < LATE_SHARE else on_time
         bucket[e.offer.organisation_id].append(
-            {"kind": "supply", "interval_start": k, "offer": f"en-{e.offer_id}",
+            {"kind": "supply", "interval_start": k, "offer": format_public_id(ENERGY_OFFER, e.offer_id),
              "kwh": str(delivered(e.kwh, "0.001"))}
         )  # fmt: skip
     return on_time, late, shortfalls
