@@ -1,5 +1,7 @@
 """Enumerations of the market app, in one place."""
 
+from enum import StrEnum
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,3 +47,21 @@ SIGNAL_UNITS = {
     SignalKind.CURTAILMENT_MW: "MW",
     SignalKind.AREA_CAP_KW: "kW",
 }
+
+
+class MarketAudit(StrEnum):
+    """Audit event codes of the market app (stored and hashed: values never change)."""
+
+    BID_SUBMITTED = "market.bid.submitted"
+    BID_AMENDED = "market.bid.amended"
+    BID_CANCELLED = "market.bid.cancelled"
+    BID_BULK_SUBMITTED = "market.bid.bulk_submitted"
+    BID_OUTCOMES_RECORDED = "market.bid.outcomes_recorded"
+    CLEARING_COMPLETED = "market.clearing.completed"
+    CLEARING_REDISPATCHED = "market.clearing.redispatched"
+    ORDER_ACCEPTED = "market.order.accepted"
+    ORDER_REJECTED = "market.order.rejected"
+    PARAMETERS_CHANGED = "market.parameters.changed"
+    SIGNALS_IMPORTED = "market.signals.imported"
+    SIGNALS_PUBLISHED = "market.signals.published"
+    CARBON_FACTORS_IMPORTED = "market.carbon_factors.imported"

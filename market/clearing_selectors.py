@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from aggregator.platform.audit_codes import PlatformAudit
 from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id, public_id_pk
 from market import calendar
 from market.clearing_models import (
@@ -37,7 +38,7 @@ def latest_replays(run_ids: list[int]) -> dict[int, dict[str, Any]]:
     from aggregator.platform.models import AuditEvent
 
     events = AuditEvent.objects.filter(
-        code="aggregator.replay.checked",
+        code=PlatformAudit.REPLAY_CHECKED,
         object_type="market.clearingrun",
         object_id__in=[str(pk) for pk in run_ids],
     ).order_by("seq")

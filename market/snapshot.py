@@ -18,7 +18,7 @@ from aggregator.engine.canonical import canonical_json_bytes, sha256_hex
 from aggregator.platform.errors import InvalidInput
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
 from market import calendar
-from market.choices import LIVE_STATUSES, SignalKind
+from market.choices import LIVE_STATUSES, SignalKind, WorkloadKind
 from market.models import (
     CapacityOffer,
     CarbonFactor,
@@ -183,7 +183,7 @@ def _workloads(start, end, n, codes) -> list[dict[str, Any]]:
             "limit_price": _num(w.limit_price, PRICE),
             "residency": sorted(w.residency_tags),
         }
-        if w.kind == "inference":
+        if w.kind == WorkloadKind.INFERENCE:
             demand = [0.0] * n
             for t, value in _spread(w.start, w.demand, start, n):
                 demand[t] = _num(value, CU)

@@ -55,7 +55,3 @@ def actor_for_api_key(api_key: ApiKey) -> Actor:
     return Actor(
         organisation=api_key.organisation, scopes=frozenset(api_key.scopes), api_key=api_key
     )
-
-
-def system_actor_label() -> str:
-    return "system"

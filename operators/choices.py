@@ -1,5 +1,7 @@
 """Enumerations of the operators app, in one place."""
 
+from enum import StrEnum
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,3 +55,21 @@ PREFECTURES = [
     "hiroshima", "yamaguchi", "tokushima", "kagawa", "ehime", "kochi", "fukuoka", "saga",
     "nagasaki", "kumamoto", "oita", "miyazaki", "kagoshima", "okinawa",
 ]  # fmt: skip
+
+
+class OperatorsAudit(StrEnum):
+    """Audit event codes of the operators app (stored and hashed: values never change)."""
+
+    ORGANISATION_CREATED = "operators.organisation.created"
+    ORGANISATION_UPDATED = "operators.organisation.updated"
+    MEMBER_ADDED = "operators.member.added"
+    MEMBER_ROLE_CHANGED = "operators.member.role_changed"
+    MEMBER_DEACTIVATED = "operators.member.deactivated"
+    SITE_CREATED = "operators.site.created"
+    SITE_UPDATED = "operators.site.updated"
+    API_KEY_CREATED = "operators.api_key.created"
+    API_KEY_REVOKED = "operators.api_key.revoked"
+    WEBHOOK_CREATED = "operators.webhook.created"
+    WEBHOOK_UPDATED = "operators.webhook.updated"
+    WEBHOOK_SECRET_ROTATED = "operators.webhook.secret_rotated"  # noqa: S105 (a code, no secret)
+    LOGIN_LOCKED_OUT = "operators.login.locked_out"

@@ -1,5 +1,7 @@
 """Enumerations of the settlement app, in one place."""
 
+from enum import StrEnum
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -48,3 +50,14 @@ class Component(models.TextChoices):
     DEVIATION = "deviation", _("Deviation charge")
     UPLIFT = "uplift", _("Uplift payment")
     ROUNDING = "rounding", _("Rounding residue")
+
+
+class SettlementAudit(StrEnum):
+    """Audit event codes of settlement (stored and hashed: values never change)."""
+
+    METER_REPORTED = "settlement.meter.reported"
+    INTERVAL_SETTLED = "settlement.interval.settled"
+    INTERVAL_CORRECTED = "settlement.interval.corrected"
+    PARAMETERS_CHANGED = "settlement.parameters.changed"
+    REPORT_READ = "settlement.report.read"
+    LEDGER_REKEYED = "settlement.ledger.rekeyed"

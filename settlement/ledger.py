@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from settlement.choices import AccountKind, Component, EntryKind, Stage
 from settlement.ledger_check import LedgerVerdict, ledger_check
 from settlement.ledger_integrity import (
@@ -47,7 +48,7 @@ class PlannedEntry:
     reason: str
     lines: list[Line]
     reverses_id: int | None = None
-    actor_label: str = "system"
+    actor_label: str = SYSTEM_ACTOR
 
 
 class Accounts:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from settlement.choices import AccountKind, Component, EntryKind, Stage
 from settlement.models import AppendOnly
 
@@ -48,7 +49,7 @@ class JournalEntry(AppendOnly):
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
-    actor_label = models.CharField(max_length=150, default="system")
+    actor_label = models.CharField(max_length=150, default=SYSTEM_ACTOR)
     # HMAC-SHA256 (key outside the database) over this header and every posting's account,
     # organisation, interval, amount, memo…, written with them (settlement.ledger_integrity):
     # check_ledger recomputes it, so an edit is found even when it keeps the entry balanced.

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from aggregator.platform.audit import append_event
 from aggregator.platform.integrity import key_id
+from settlement.choices import SettlementAudit
 from settlement.ledger_integrity import (
     entry_header,
     entry_mac,
@@ -28,7 +29,7 @@ from settlement.ledger_integrity import (
 )
 
 BATCH = 500
-REKEY_CODE = "settlement.ledger.rekeyed"
+REKEY_CODE = SettlementAudit.LEDGER_REKEYED
 
 
 class LedgerNotRekeyed(RuntimeError):

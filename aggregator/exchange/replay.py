@@ -15,6 +15,7 @@ from aggregator.engine import SolveOptions, backend_of, independent_backend, sol
 from aggregator.engine.result import DETERMINISTIC_KEYS
 from aggregator.engine.solve import ENGINE_VERSION
 from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR, PlatformAudit
 from market.clearing_models import ClearingRun, RunStatus
 from market.services.firm_rows import result_document, result_sha256
 
@@ -63,7 +64,7 @@ def _advisory(row, firm_intervals: int) -> bool:
     return not isinstance(row, dict) or row.get("interval", 0) >= firm_intervals
 
 
-def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> ReplayVerdict:
+def replay_run(run: ClearingRun, *, actor_label: str = SYSTEM_ACTOR, actor=None) -> ReplayVerdict:
     """Re-solve `run`'s snapshot; compare its hash and the result's deterministic part."""
     if run.status != RunStatus.COMPLETED:
         raise ValueError(f"run {run.pk} is {run.status}, not completed")
@@ -103,7 +104,7 @@ def replay_run(run: ClearingRun, *, actor_label: str = "system", actor=None) -> 
         run_solver=backend_of(stored), replay_solver=verifier,
     )  # fmt: skip
     audit_record(
-        code="aggregator.replay.checked",
+        code=PlatformAudit.REPLAY_CHECKED,
         actor_label=actor_label,
         actor_user=getattr(actor, "user", None) if actor else None,
         organisation=getattr(actor, "organisation", None) if actor else None,

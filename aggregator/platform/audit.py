@@ -20,11 +20,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from aggregator.platform.audit_codes import PlatformAudit
 from aggregator.platform.integrity import key_id, mac_hex, macs_equal
 from aggregator.platform.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
-REKEY_CODE = "aggregator.audit.rekeyed"
+REKEY_CODE = PlatformAudit.AUDIT_REKEYED
 
 
 class AuditChainBroken(RuntimeError):
@@ -144,7 +145,7 @@ def audit_record(
         actor_user=actor_user,
         actor_label=actor_label,
         organisation=organisation,
-        code=code,
+        code=str(code),  # an app's audit-code enum member: its value is what is hashed
         object_type=object_type,
         object_id=object_id,
         payload=clean_payload,

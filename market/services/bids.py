@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
-from market.choices import BidStatus, BidType
+from market.choices import BidStatus, BidType, MarketAudit, WorkloadKind
 from market.models import BID_MODELS, Bid, BidRevision
 from market.selectors import cleared_through
 from market.services import capacity
@@ -98,7 +98,7 @@ def bid_data(bid: Bid, *, site_codes: dict[int, str] | None = None) -> dict[str,
             max_cu=None if bid.max_cu is None else str(bid.max_cu),
             allowed_areas=bid.allowed_areas,
         )
-        if bid.kind == "inference":
+        if bid.kind == WorkloadKind.INFERENCE:
             data["demand"] = bid.demand
         else:
             data.update(
@@ -160,7 +160,7 @@ def bid_submit(
     )
     revision = _revision(bid, bid_data(bid), actor, now)
     revision.save()
-    _audit(actor, "market.bid.submitted", bid, revision)
+    _audit(actor, MarketAudit.BID_SUBMITTED, bid, revision)
     return bid
 
 
@@ -261,7 +261,7 @@ def bid_amend(
     bid.save()
     revision = _revision(bid, bid_data(bid), actor, now)
     revision.save()
-    _audit(actor, "market.bid.amended", bid, revision)
+    _audit(actor, MarketAudit.BID_AMENDED, bid, revision)
     return bid
 
 
@@ -279,7 +279,7 @@ def bid_cancel(*, actor: Actor, bid: Bid, now: datetime | None = None) -> Bid:
     bid.save(update_fields=["status", "cancelled_at", "updated_at", "revision"])
     revision = _revision(bid, bid_data(bid), actor, now)
     revision.save()
-    _audit(actor, "market.bid.cancelled", bid, revision)
+    _audit(actor, MarketAudit.BID_CANCELLED, bid, revision)
     return bid
 
 
@@ -347,7 +347,7 @@ def bids_submit_bulk(
     bids = [by_type[t][i] for t, i in order]
     digest = hashlib.sha256("".join(r.content_sha256 for r in revisions).encode()).hexdigest()
     audit_record(
-        code="market.bid.bulk_submitted",
+        code=MarketAudit.BID_BULK_SUBMITTED,
         actor_label=actor.label,
         actor_user=actor.user,
         organisation=actor.organisation,

@@ -15,8 +15,9 @@ from django.db.models import Sum
 
 from aggregator.engine import Result
 from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from market import calendar
-from market.choices import LIVE_STATUSES, BidStatus
+from market.choices import LIVE_STATUSES, BidStatus, MarketAudit, WorkloadKind
 from market.clearing_models import (
     Allocation,
     CapacitySale,
@@ -94,8 +95,8 @@ def clearing_persist(
     OrderDelivery.objects.bulk_create(outbox_rows(orders, now=now))
     finished = _record_finished_bids(run, now)
     audit_record(
-        code="market.clearing.completed",
-        actor_label="system",
+        code=MarketAudit.CLEARING_COMPLETED,
+        actor_label=SYSTEM_ACTOR,
         obj=run,
         payload={
             "interval_start": calendar.iso_z(run.interval_start),
@@ -157,7 +158,7 @@ def _record_finished_bids(run: ClearingRun, now: datetime) -> int:
         served = served_by.get(w.pk, Decimal(0))
         wanted = (
             Decimal(str(sum(Decimal(str(d)) for d in w.demand)))
-            if w.kind == "inference"
+            if w.kind == WorkloadKind.INFERENCE
             else w.remaining_cu_intervals
         )
         outcomes[w.public_id] = verdict(served, wanted)

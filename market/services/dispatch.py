@@ -23,6 +23,7 @@ from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.platform.access import Scope
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.choices import MarketAudit
 from market.dispatch_models import (
     AckState,
     DeliveryAttempt,
@@ -223,7 +224,7 @@ def order_acknowledge(
     order.acked_by = actor.label
     order.save(update_fields=["ack_state", "ack_reason", "acked_at", "acked_by"])
     audit_record(
-        code=f"market.order.{wanted}",
+        code=MarketAudit.ORDER_ACCEPTED if accept else MarketAudit.ORDER_REJECTED,
         actor_label=actor.label,
         actor_user=actor.user,
         organisation=actor.organisation,

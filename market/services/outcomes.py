@@ -9,9 +9,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from aggregator.platform.errors import InvalidInput
 from aggregator.platform.public_ids import split_public_id
-from market.choices import CLEARED_STATUSES, LIVE_STATUSES
+from market.choices import CLEARED_STATUSES, LIVE_STATUSES, MarketAudit
 from market.models import BID_MODELS, BidRevision
 from market.services.bids import bid_data, content_sha256
 
@@ -75,7 +76,7 @@ def bids_record_outcome(
                         status=status,
                         data=data,
                         content_sha256=content_sha256(data),
-                        actor_label="system",
+                        actor_label=SYSTEM_ACTOR,
                         created_at=now,
                     )
                 )
@@ -83,8 +84,8 @@ def bids_record_outcome(
             BidRevision.objects.bulk_create(revisions)
     if changed:
         audit_record(
-            code="market.bid.outcomes_recorded",
-            actor_label="system",
+            code=MarketAudit.BID_OUTCOMES_RECORDED,
+            actor_label=SYSTEM_ACTOR,
             object_type="market.clearingrun",
             object_id=run_id,
             payload={

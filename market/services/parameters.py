@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from aggregator.platform.access import Scope
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Forbidden, InvalidInput
+from market.choices import MarketAudit
 from market.models import MarketParameters
 from operators.actors import Actor
 
@@ -64,7 +65,7 @@ def market_parameters_update(*, actor: Actor, **changes: Any) -> MarketParameter
     params.save()
     after = _snapshot(params)
     audit_record(
-        code="market.parameters.changed",
+        code=MarketAudit.PARAMETERS_CHANGED,
         actor_label=actor.label,
         actor_user=actor.user,
         organisation=actor.organisation,

@@ -20,6 +20,7 @@ from aggregator.engine.canonical import canonical_json_bytes
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
+from market.choices import MarketAudit
 from market.clearing_models import (
     Allocation,
     CapacitySale,
@@ -87,7 +88,7 @@ def _apply(
     )
     order_ids = _replace_firm_rows(run, record, outcome.snapshot, outcome.result, now)
     audit_record(
-        code="market.clearing.redispatched",
+        code=MarketAudit.CLEARING_REDISPATCHED,
         actor_label=actor.label,
         actor_user=actor.user,
         organisation=actor.organisation,

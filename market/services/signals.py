@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from aggregator.platform.errors import Forbidden, InvalidInput
 from aggregator.platform.numbers import to_decimal
 from market import calendar
-from market.choices import SignalKind
+from market.choices import MarketAudit, SignalKind
 from market.jepx import SpotRow
 from market.models import CarbonFactor, MarketParameters, Signal
 from operators.actors import Actor
@@ -122,8 +123,8 @@ def signals_import_jepx(
     summary = ImportSummary(created, skipped, len({r.day for r in rows}), first, last)
     if created:
         audit_record(
-            code="market.signals.imported",
-            actor_label="system",
+            code=MarketAudit.SIGNALS_IMPORTED,
+            actor_label=SYSTEM_ACTOR,
             object_type="market.signal",
             object_id=source,
             payload={
@@ -185,8 +186,8 @@ def carbon_factors_import(*, path: Path) -> tuple[int, int]:
         created += was_created
         updated += not was_created
     audit_record(
-        code="market.carbon_factors.imported",
-        actor_label="system",
+        code=MarketAudit.CARBON_FACTORS_IMPORTED,
+        actor_label=SYSTEM_ACTOR,
         object_type="market.carbonfactor",
         object_id=str(year),
         payload={"year": year, "created": created, "updated": updated, "source": EM_SOURCE},
@@ -276,7 +277,7 @@ def signal_publish(
         raise InvalidInput.from_errors(errors)
     Signal.objects.bulk_create(rows)
     audit_record(
-        code="market.signals.published",
+        code=MarketAudit.SIGNALS_PUBLISHED,
         actor_label=actor.label,
         actor_user=actor.user,
         organisation=actor.organisation,

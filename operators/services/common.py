@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from aggregator.platform.errors import Forbidden
 from operators.actors import Actor
 
@@ -21,7 +22,7 @@ def record_change(
 ) -> None:
     audit_record(
         code=code,
-        actor_label=actor.label if actor else "system",
+        actor_label=actor.label if actor else SYSTEM_ACTOR,
         actor_user=actor.user if actor else None,
         organisation=organisation or (actor.organisation if actor else None),
         obj=obj,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from aggregator.platform.access import Scope
 from aggregator.platform.errors import InvalidInput, NotFound
 from operators.actors import Actor
+from operators.choices import OperatorsAudit
 from operators.crypto import (
     api_key_matches,
     encrypt_secret,
@@ -58,7 +59,7 @@ def api_key_create(*, actor: Actor, name: str, scopes: list[str]) -> tuple[ApiKe
     )
     record_change(
         actor,
-        "operators.api_key.created",
+        OperatorsAudit.API_KEY_CREATED,
         api_key,
         {"new": {"prefix": prefix, "name": api_key.name, "scopes": api_key.scopes}},
     )
@@ -73,7 +74,7 @@ def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        record_change(actor, "operators.api_key.revoked", api_key, {"prefix": api_key.prefix})
+        record_change(actor, OperatorsAudit.API_KEY_REVOKED, api_key, {"prefix": api_key.prefix})
     return api_key
 
 
@@ -121,7 +122,7 @@ def webhook_endpoint_create(
         secret_encrypted=encrypt_secret(secret),
         secret_prefix=secret[:12],
     )
-    record_change(actor, "operators.webhook.created", endpoint, {"new": {"url": url}})
+    record_change(actor, OperatorsAudit.WEBHOOK_CREATED, endpoint, {"new": {"url": url}})
     return endpoint, secret
 
 
@@ -147,7 +148,7 @@ def webhook_endpoint_update(
     endpoint.save()
     record_change(
         actor,
-        "operators.webhook.updated",
+        OperatorsAudit.WEBHOOK_UPDATED,
         endpoint,
         {"old": before, "new": {k: getattr(endpoint, k) for k in before}},
     )
@@ -164,6 +165,6 @@ def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -
     endpoint.secret_prefix = secret[:12]
     endpoint.save(update_fields=["secret_encrypted", "secret_prefix"])
     record_change(
-        actor, "operators.webhook.secret_rotated", endpoint, {"prefix": endpoint.secret_prefix}
+        actor, OperatorsAudit.WEBHOOK_SECRET_ROTATED, endpoint, {"prefix": endpoint.secret_prefix}
     )
     return secret

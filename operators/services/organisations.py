@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aggregator.platform.access import Scope
 from aggregator.platform.errors import Forbidden, InvalidInput, NotFound
 from operators.actors import Actor
-from operators.choices import MemberRole, OrganisationRole
+from operators.choices import MemberRole, OperatorsAudit, OrganisationRole
 from operators.models import (
     Membership,
     Organisation,
@@ -92,7 +92,7 @@ def organisation_create(
     if errors:
         raise InvalidInput.from_errors(errors)
     org = Organisation.objects.create(slug=slug, contact_phone=contact_phone, **data)
-    record_change(actor, "operators.organisation.created", org, {"new": _org_snapshot(org)}, org)
+    record_change(actor, OperatorsAudit.ORGANISATION_CREATED, org, {"new": _org_snapshot(org)}, org)
     return org
 
 
@@ -120,7 +120,7 @@ def organisation_update(
     organisation.save()
     record_change(
         actor,
-        "operators.organisation.updated",
+        OperatorsAudit.ORGANISATION_UPDATED,
         organisation,
         {"old": before, "new": _org_snapshot(organisation)},
     )
@@ -164,7 +164,7 @@ def member_add(
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     record_change(
         actor,
-        "operators.member.added",
+        OperatorsAudit.MEMBER_ADDED,
         membership,
         {"new": {"username": username, "role": role}},
         organisation,
@@ -197,7 +197,7 @@ def member_change_role(*, actor: Actor, membership: Membership, role: str) -> Me
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    record_change(actor, "operators.member.role_changed", membership, {"old": old, "new": role})
+    record_change(actor, OperatorsAudit.MEMBER_ROLE_CHANGED, membership, {"old": old, "new": role})
     return membership
 
 
@@ -213,6 +213,6 @@ def member_deactivate(*, actor: Actor, membership: Membership) -> Membership:
         user.is_active = False
         user.save(update_fields=["is_active"])
         record_change(
-            actor, "operators.member.deactivated", membership, {"username": user.username}
+            actor, OperatorsAudit.MEMBER_DEACTIVATED, membership, {"username": user.username}
         )
     return membership

@@ -14,7 +14,13 @@ from aggregator.platform.access import Scope
 from aggregator.platform.errors import Forbidden, InvalidInput, NotFound
 from aggregator.platform.numbers import to_decimal
 from operators.actors import Actor
-from operators.choices import PREFECTURES, Accelerator, OrganisationRole, ResidencyTag
+from operators.choices import (
+    PREFECTURES,
+    Accelerator,
+    OperatorsAudit,
+    OrganisationRole,
+    ResidencyTag,
+)
 from operators.models import (
     DemandZone,
     GridArea,
@@ -184,7 +190,7 @@ def site_register(*, actor: Actor, **fields: Any) -> Site:
     if errors:
         raise InvalidInput.from_errors(errors)
     site = Site.objects.create(organisation=actor.organisation, **clean)
-    record_change(actor, "operators.site.created", site, {"new": _site_snapshot(site)})
+    record_change(actor, OperatorsAudit.SITE_CREATED, site, {"new": _site_snapshot(site)})
     return site
 
 
@@ -211,6 +217,6 @@ def site_update(*, actor: Actor, site: Site, **changes: Any) -> Site:
         setattr(site, field, value)
     site.save()
     record_change(
-        actor, "operators.site.updated", site, {"old": before, "new": _site_snapshot(site)}
+        actor, OperatorsAudit.SITE_UPDATED, site, {"old": before, "new": _site_snapshot(site)}
     )
     return site

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from aggregator.platform.audit import audit_verify_chain
 from aggregator.platform.audit_checkpoints import checkpoints_between
+from aggregator.platform.audit_codes import PlatformAudit
 from aggregator.platform.models import AuditEvent
 from aggregator.platform.public_ids import ENERGY_OFFER, format_public_id
 from market import calendar, clearing_selectors
@@ -380,7 +381,7 @@ def _interventions(start: datetime, end: datetime, runs: list[RunRow]) -> list[I
             )
     run_ids = {str(r.run_id): r.interval_start for r in runs}
     replays = AuditEvent.objects.filter(
-        code="aggregator.replay.checked", object_id__in=list(run_ids)
+        code=PlatformAudit.REPLAY_CHECKED, object_id__in=list(run_ids)
     ).order_by("seq")
     for event in replays:
         verdict = "identical" if event.payload.get("ok") else "DIFFERENT"

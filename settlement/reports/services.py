@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Forbidden, InvalidInput
 from operators.actors import Actor
+from settlement.choices import SettlementAudit
 from settlement.reports.builder import Progress, build_market_report
 from settlement.reports.periods import Period
 from settlement.reports.types import MarketReport
@@ -81,7 +82,7 @@ def report_read_audit(*, actor: Actor, period: Period, fmt: str, channel: str) -
     if not can_read_reports(actor):
         raise Forbidden(_("Market reports are for regulators and the market operator."))
     audit_record(
-        code="settlement.report.read",
+        code=SettlementAudit.REPORT_READ,
         actor_label=actor.label,
         actor_user=actor.user,
         organisation=actor.organisation,

@@ -13,6 +13,7 @@ from typing import Any
 
 from aggregator.engine import baseline, parse_snapshot
 from aggregator.platform.public_ids import public_id_pk
+from market.choices import WorkloadKind
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def _dec(value: Any) -> Decimal:
 
 def _demand_now(w: dict[str, Any]) -> Decimal:
     """CU a workload bid for in the firm interval (batch: its rate cap within its window)."""
-    if w.get("kind") == "inference":
+    if w.get("kind") == WorkloadKind.INFERENCE:
         return _dec(_first(w.get("demand", 0)))
     if int(w.get("earliest", 0)) > 0 or int(w.get("deadline", 0)) < 0:
         return Decimal(0)

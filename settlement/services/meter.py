@@ -27,9 +27,10 @@ from market import calendar
 from market.clearing_models import Allocation, ClearingRun, EnergyAward, RunStatus
 from market.models import EnergyOffer, WorkloadBid
 from operators.actors import Actor
+from operators.choices import OrganisationRole
 from operators.models import Site
 from operators.services.common import record_change
-from settlement.choices import ReadingKind, Stage
+from settlement.choices import ReadingKind, SettlementAudit, Stage
 from settlement.ledger_models import IntervalSettlement
 from settlement.models import MeterReading, SettlementParameters, reading_subject
 from settlement.money import HALF_HOUR
@@ -127,10 +128,10 @@ def _clean(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | Non
         err("kind", _("Choose one of: %(k)s.") % {"k": ", ".join(ReadingKind.values)})
         return None, errors
     if kind in (ReadingKind.COMPUTE, ReadingKind.SITE_ENERGY) and not org.has_role(
-        "compute_provider"
+        OrganisationRole.COMPUTE_PROVIDER
     ):
         err("kind", _("Only compute providers report CU and site energy."))
-    if kind == ReadingKind.SUPPLY and not org.has_role("power_supplier"):
+    if kind == ReadingKind.SUPPLY and not org.has_role(OrganisationRole.POWER_SUPPLIER):
         err("kind", _("Only power suppliers report energy delivered from their offers."))
     try:
         start = calendar.parse_iso(str(item.get("interval_start", "")))
@@ -275,7 +276,7 @@ def _write(
         ) from exc
     record_change(
         actor,
-        "settlement.meter.reported",
+        SettlementAudit.METER_REPORTED,
         readings[0],
         {
             "source": source,

@@ -17,6 +17,7 @@ from aggregator.platform.access import Scope
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Forbidden, InvalidInput
 from operators.actors import Actor
+from settlement.choices import SettlementAudit
 from settlement.models import SettlementParameters
 
 # Inclusive bounds. Deviation ≥ 1 keeps a shortfall's charge at or above the cleared price
@@ -79,7 +80,7 @@ def settlement_parameters_update(*, actor: Actor, **changes: Any) -> SettlementP
     changed = [k for k in EDITABLE if before[k] != after[k]]
     if changed:
         audit_record(
-            code="settlement.parameters.changed",
+            code=SettlementAudit.PARAMETERS_CHANGED,
             actor_label=actor.label,
             actor_user=actor.user,
             organisation=actor.organisation,

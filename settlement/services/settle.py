@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from aggregator.platform.errors import Conflict, NotFound
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, split_public_id
 from market import calendar
@@ -34,7 +35,7 @@ from market.clearing_models import (
 from market.dispatch_models import DispatchOrder
 from market.models import CapacityOffer, EnergyOffer, WorkloadBid
 from operators.models import Site
-from settlement.choices import EntryKind, Stage
+from settlement.choices import EntryKind, SettlementAudit, Stage
 from settlement.ledger import Accounts, PlannedEntry, entries_write, reversal_of
 from settlement.ledger_models import IntervalSettlement, JournalEntry, Settlement
 from settlement.models import MeterReading, SettlementParameters
@@ -299,8 +300,8 @@ def interval_settle(*, run: ClearingRun, now: datetime | None = None) -> SettleO
             finalised_at=None if provisional else now,
         )
         audit_record(
-            code="settlement.interval.settled",
-            actor_label="system",
+            code=SettlementAudit.INTERVAL_SETTLED,
+            actor_label=SYSTEM_ACTOR,
             obj=state,
             payload={
                 "interval_start": calendar.iso_z(run.interval_start),
@@ -383,8 +384,8 @@ def interval_finalise(*, run: ClearingRun, now: datetime | None = None) -> Settl
         )
         if ready:
             audit_record(
-                code="settlement.interval.corrected",
-                actor_label="system",
+                code=SettlementAudit.INTERVAL_CORRECTED,
+                actor_label=SYSTEM_ACTOR,
                 obj=state,
                 payload={
                     "interval_start": calendar.iso_z(run.interval_start),

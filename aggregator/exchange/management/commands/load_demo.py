@@ -15,10 +15,16 @@ from aggregator.exchange.demo.market import load_market_demo
 from aggregator.platform.access import Scope
 from operators import services
 from operators.actors import Actor
-from operators.choices import MEMBER_ROLE_SCOPES, MemberRole
+from operators.choices import MEMBER_ROLE_SCOPES, MemberRole, OrganisationRole
 from operators.models import Membership, Organisation, Site, WebhookEndpoint
 
 DEMO_HEAD_START = timedelta(minutes=90)
+
+TRADING_ROLES = {
+    OrganisationRole.COMPUTE_PROVIDER,
+    OrganisationRole.WORKLOAD_OWNER,
+    OrganisationRole.POWER_SUPPLIER,
+}
 
 
 class Command(BaseCommand):
@@ -89,7 +95,7 @@ class Command(BaseCommand):
                     role=MemberRole.ADMIN,
                     password=demo.DEMO_PASSWORD,
                 )
-                if "market_operator" in roles:
+                if OrganisationRole.MARKET_OPERATOR in roles:
                     # The operator's staff use the Django admin.
                     membership.user.is_staff = True
                     membership.user.is_superuser = True
@@ -118,7 +124,7 @@ class Command(BaseCommand):
     def _point_webhooks(self, base: str) -> None:
         """One demo endpoint per trading organisation, moved if the port changed."""
         for slug, _ja, _en, roles, _inv, _user in demo.ORGANISATIONS:
-            if not {"compute_provider", "workload_owner", "power_supplier"} & set(roles):
+            if not TRADING_ROLES & set(roles):
                 continue
             url = f"{base}/demo/receiver/{slug}/"
             actor = self._admin_actor(slug)
