@@ -172,12 +172,24 @@ def member_add(
     return membership
 
 
+def _locked_for_admin_change(membership: Membership) -> Membership:
+    """The membership as it is now, with its organisation's row locked until commit.
+
+    Checking "is another admin left?" and then acting is a check-then-act on the
+    organisation's admins: two admins demoting each other at once could both see the other
+    and leave none. Every admin change locks the organisation row first (one fixed order:
+    organisation, then membership), so the second waits and counts after the first commits.
+    """
+    Organisation.objects.select_for_update().filter(pk=membership.organisation_id).first()
+    return Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+
+
 def _keep_one_admin(membership: Membership) -> None:
-    """Refuse to demote or remove an organisation's last active admin."""
+    """Refuse to demote or remove an organisation's last active admin (call it locked)."""
     if membership.role != MemberRole.ADMIN:
         return
     admins = Membership.objects.filter(
-        organisation=membership.organisation, role=MemberRole.ADMIN, user__is_active=True
+        organisation=membership.organisation_id, role=MemberRole.ADMIN, user__is_active=True
     ).count()
     if admins <= 1:
         raise InvalidInput.from_errors({"role": [_("An organisation keeps at least one admin.")]})
@@ -192,9 +204,10 @@ def member_change_role(*, actor: Actor, membership: Membership, role: str) -> Me
         raise InvalidInput.from_errors(
             {"role": [_("Choose one of: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}]}
         )
+    locked = _locked_for_admin_change(membership)
     if role != MemberRole.ADMIN:
-        _keep_one_admin(membership)
-    old = membership.role
+        _keep_one_admin(locked)
+    old = locked.role
     membership.role = role
     membership.save(update_fields=["role"])
     record_change(actor, OperatorsAudit.MEMBER_ROLE_CHANGED, membership, {"old": old, "new": role})
@@ -207,9 +220,10 @@ def member_deactivate(*, actor: Actor, membership: Membership) -> Membership:
     require_scope(actor, Scope.ADMIN)
     if membership.organisation_id != actor.organisation.pk:
         raise NotFound(_("No such member."))
-    _keep_one_admin(membership)
+    locked = _locked_for_admin_change(membership)
+    _keep_one_admin(locked)
     user = membership.user
-    if user.is_active:
+    if locked.user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
         record_change(

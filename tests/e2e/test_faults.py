@@ -225,7 +225,7 @@ def test_redis_restarted_mid_cycle_loses_nothing(market_factory, workers, redis_
     assert all(r.duplicates == 0 for r in market.receivers.values())
     assert_attempts_consistent()
     # The hand-off to push_orders could not be published: the relay pushed the outbox.
-    assert "left to the relay" in worker.output()
+    assert "left to its relay" in worker.output()
     assert not workers.failures(), workers.failures()
 
 
