@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test test-fast lint format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -25,9 +25,13 @@ run: $(STAMP)
 	@echo ""
 	$(PY) manage.py runexchange 127.0.0.1:$(PORT)
 
-## make test — the whole suite (uses DATABASE_URL / REDIS_URL when set)
+## make test — the whole suite (uses DATABASE_URL / REDIS_URL when set); it lists the slowest
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
+
+## make test-fast — the edit loop: everything but the slow, end-to-end and browser tests
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not e2e and not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -248,10 +248,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     # Several models have a field called "status"; name each choice set explicitly.
     "ENUM_NAME_OVERRIDES": {
-        "RunStatusEnum": "market.clearing_models.RunStatus",
+        "RunStatusEnum": "market.models.clearing.RunStatus",
         "BidStatusEnum": "market.choices.BidStatus",
-        "DeliveryStateEnum": "market.dispatch_models.DeliveryState",
-        "AckStateEnum": "market.dispatch_models.AckState",
+        "DeliveryStateEnum": "market.models.dispatch.DeliveryState",
+        "AckStateEnum": "market.models.dispatch.AckState",
         "WorkloadKindEnum": "market.choices.WorkloadKind",
     },
 }

@@ -41,8 +41,8 @@ from django.utils import timezone  # noqa: E402
 from aggregator.celery import app as celery_app  # noqa: E402
 from aggregator.exchange.cycle import run_clear_interval  # noqa: E402
 from market import calendar  # noqa: E402
-from market.clearing_models import ClearingRun, RunStatus  # noqa: E402
-from market.dispatch_models import (  # noqa: E402
+from market.models.clearing import ClearingRun, RunStatus  # noqa: E402
+from market.models.dispatch import (  # noqa: E402
     DeliveryState,
     DispatchOrder,
     OrderDelivery,

@@ -48,7 +48,7 @@ def main() -> None:
     from aggregator.exchange.demo.market import load_market_demo
     from aggregator.exchange.demo.participants import DEMO_PASSWORD
     from market import calendar
-    from market.clearing_models import ClearingRun
+    from market.models.clearing import ClearingRun
 
     call_command("migrate", verbosity=0)
     call_command("load_demo", stdout=io.StringIO())

@@ -43,15 +43,15 @@ django.setup()
 from django.db import transaction  # noqa: E402
 
 from market import calendar  # noqa: E402
-from market.clearing_models import (  # noqa: E402
+from market.models import EnergyOffer, WorkloadBid  # noqa: E402
+from market.models.clearing import (  # noqa: E402
     Allocation,
     ClearingRun,
     EnergyAward,
     EnergyPrice,
     GridPurchase,
 )
-from market.dispatch_models import DispatchOrder  # noqa: E402
-from market.models import EnergyOffer, WorkloadBid  # noqa: E402
+from market.models.dispatch import DispatchOrder  # noqa: E402
 from market.services.orders import build_order_rows  # noqa: E402
 from operators.models import Organisation, Site  # noqa: E402
 from settlement.choices import Stage  # noqa: E402

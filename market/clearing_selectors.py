@@ -13,7 +13,8 @@ from django.db.models import Q, QuerySet
 from aggregator.platform.audit_codes import PlatformAudit
 from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id, public_id_pk
 from market import calendar
-from market.clearing_models import (
+from market.models import EnergyOffer, WorkloadBid
+from market.models.clearing import (
     Allocation,
     CapacitySale,
     ClearingRun,
@@ -22,8 +23,7 @@ from market.clearing_models import (
     GridPurchase,
     RunStatus,
 )
-from market.dispatch_models import DispatchOrder, OrderDelivery
-from market.models import EnergyOffer, WorkloadBid
+from market.models.dispatch import DispatchOrder, OrderDelivery
 from operators.actors import Actor
 from operators.models import Site
 

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from aggregator.platform.access import request_actor
+from aggregator.platform.canonical import canonical_json
 from aggregator.platform.errors import DomainError, InvalidInput
 from market.models import IdempotencyKey
 
@@ -34,7 +35,7 @@ class KeyReused(DomainError):
 
 
 def _fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), cls=JSONEncoder)
+    body = canonical_json(request.data, ascii_only=True)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

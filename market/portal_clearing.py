@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from aggregator.platform.errors import Conflict, InvalidInput
 from aggregator.platform.portal import heat_colour, portal_view
 from market import calendar, clearing_selectors
-from market.dispatch_models import OrderDelivery
+from market.models.dispatch import OrderDelivery
 from market.services.dispatch import order_acknowledge as acknowledge
 from operators.models import GridArea
 

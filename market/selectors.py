@@ -58,26 +58,51 @@ def signal_list() -> QuerySet[Signal]:
     return Signal.objects.all()
 
 
+def _publications(kind: str, start: datetime, end: datetime) -> QuerySet[Signal]:
+    # Oldest publication first, so that building a dict keeps the latest one per interval.
+    return Signal.objects.filter(
+        kind=kind, interval_start__gte=start, interval_start__lt=end
+    ).order_by("interval_start", "published_at", "id")
+
+
+def latest_signals(
+    *, kind: str, start: datetime, end: datetime
+) -> dict[tuple[str | None, datetime], Decimal]:
+    """The latest published value per (area, interval) in [start, end), every area at once
+    (the system-wide series has area None). Later publications overwrite earlier ones."""
+    rows = _publications(kind, start, end).values_list("area_id", "interval_start", "value")
+    return {(area, at): value for area, at, value in rows}
+
+
 def signal_series(
     *, kind: str, area: str | None, start: datetime, end: datetime
 ) -> dict[datetime, Decimal]:
-    """The latest published value per interval in [start, end)."""
-    rows = (
-        Signal.objects.filter(kind=kind, interval_start__gte=start, interval_start__lt=end)
-        .filter(area_id=area)
-        .order_by("interval_start", "published_at", "id")
-        .values_list("interval_start", "value")
-    )
-    return dict(rows)  # later publications overwrite earlier ones
+    """The latest published value per interval in [start, end) of one area (None: system)."""
+    rows = _publications(kind, start, end).filter(area_id=area)
+    return dict(rows.values_list("interval_start", "value"))
 
 
-def carbon_factor(*, area: str, year: int) -> Decimal | None:
-    """The annual factor of `year`, else the nearest earlier year, else the earliest known."""
-    factors = dict(CarbonFactor.objects.filter(area_id=area).values_list("year", "g_per_kwh"))
+def annual_carbon_factors(*, area: str | None = None) -> dict[str, dict[int, Decimal]]:
+    """{area: {year: g/kWh}} of every area (or of one)."""
+    rows = CarbonFactor.objects.all() if area is None else CarbonFactor.objects.filter(area_id=area)
+    factors: dict[str, dict[int, Decimal]] = {}
+    for code, year, value in rows.values_list("area_id", "year", "g_per_kwh"):
+        factors.setdefault(code, {})[year] = value
+    return factors
+
+
+def factor_for_year(factors: dict[int, Decimal], year: int) -> Decimal | None:
+    """The rule for an annual factor: `year`'s, else the nearest earlier year's, else the
+    earliest known (None when the area has none)."""
     if not factors:
         return None
     earlier = [y for y in factors if y <= year]
     return factors[max(earlier) if earlier else min(factors)]
+
+
+def carbon_factor(*, area: str, year: int) -> Decimal | None:
+    """The area's annual factor for `year` (see `factor_for_year`)."""
+    return factor_for_year(annual_carbon_factors(area=area).get(area, {}), year)
 
 
 def carbon_series(*, area: str, start: datetime, count: int) -> list[Decimal | None]:

@@ -6,7 +6,6 @@ rounding, canonical JSON, no wall-clock time in the document).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,13 +20,16 @@ from market import calendar
 from market.choices import LIVE_STATUSES, SignalKind, WorkloadKind
 from market.models import (
     CapacityOffer,
-    CarbonFactor,
     EnergyOffer,
     MarketParameters,
-    Signal,
     WorkloadBid,
 )
-from market.selectors import served_cu_intervals_before
+from market.selectors import (
+    annual_carbon_factors,
+    factor_for_year,
+    latest_signals,
+    served_cu_intervals_before,
+)
 from operators.models import GridArea, Site
 
 SCHEMA = "wattbit.clearing/1"
@@ -60,26 +62,13 @@ def _spread(row_start: datetime, values: list, horizon_start: datetime, n: int):
             yield t, value
 
 
-def _latest(
-    kind: str, start: datetime, end: datetime
-) -> dict[tuple[str | None, datetime], Decimal]:
-    rows = (
-        Signal.objects.filter(kind=kind, interval_start__gte=start, interval_start__lt=end)
-        .order_by("interval_start", "published_at", "id")
-        .values_list("area_id", "interval_start", "value")
-    )
-    return {(area, at): value for area, at, value in rows}  # later publications win
-
-
 def _areas(starts: list[datetime]) -> list[dict[str, Any]]:
     start, end = starts[0], starts[-1] + calendar.INTERVAL
-    prices = _latest(SignalKind.AREA_PRICE, start, end)
-    system = _latest(SignalKind.SYSTEM_PRICE, start, end)
-    carbon = _latest(SignalKind.CARBON, start, end)
-    caps = _latest(SignalKind.AREA_CAP_KW, start, end)
-    factors: dict[str, dict[int, Decimal]] = defaultdict(dict)
-    for area, year, value in CarbonFactor.objects.values_list("area_id", "year", "g_per_kwh"):
-        factors[area][year] = value
+    prices = latest_signals(kind=SignalKind.AREA_PRICE, start=start, end=end)
+    system = latest_signals(kind=SignalKind.SYSTEM_PRICE, start=start, end=end)
+    carbon = latest_signals(kind=SignalKind.CARBON, start=start, end=end)
+    caps = latest_signals(kind=SignalKind.AREA_CAP_KW, start=start, end=end)
+    factors = annual_carbon_factors()
     missing: list[str] = []
     areas = []
     for code in sorted(GridArea.objects.values_list("code", flat=True)):
@@ -89,10 +78,7 @@ def _areas(starts: list[datetime]) -> list[dict[str, Any]]:
             if value is None:
                 missing.append(f"{code} {calendar.iso_z(at)}")
             price.append(_num(value or 0, PRICE))
-            year = calendar.to_jst(at).year
-            known = factors.get(code, {})
-            earlier = [y for y in known if y <= year]
-            annual = known[max(earlier)] if earlier else (known[min(known)] if known else 0)
+            annual = factor_for_year(factors.get(code, {}), calendar.to_jst(at).year) or 0
             co2.append(_num(carbon.get((code, at), annual), FACTOR))
             limit = caps.get((code, at))
             cap.append(None if limit is None else _num(limit, KWH))

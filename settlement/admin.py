@@ -7,8 +7,8 @@ portal's *Settlement parameters* page (validated and audited). The admin changes
 from django.contrib import admin
 
 from aggregator.platform.admin_readonly import ReadOnlyAdmin
-from settlement.ledger_models import Account, IntervalSettlement, JournalEntry, Posting
 from settlement.models import MeterReading, SettlementParameters
+from settlement.models.ledger import Account, IntervalSettlement, JournalEntry, Posting
 
 
 @admin.register(SettlementParameters)

@@ -22,7 +22,7 @@ from settlement.ledger_integrity import (
     entry_mac,
     posting_row_fields,
 )
-from settlement.ledger_models import Account, JournalEntry, Posting
+from settlement.models.ledger import Account, JournalEntry, Posting
 
 
 @dataclass

@@ -16,12 +16,12 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from aggregator.platform.integrity import macs_equal
-from market.clearing_models import ClearingRun, RunStatus
-from market.dispatch_models import DispatchOrder
+from market.models.clearing import ClearingRun, RunStatus
+from market.models.dispatch import DispatchOrder
 from settlement.choices import EntryKind
 from settlement.ledger_integrity import entry_header, entry_mac, ownership_problem, posting_fields
-from settlement.ledger_models import IntervalSettlement, JournalEntry, Posting, Settlement
 from settlement.models import SettlementParameters
+from settlement.models.ledger import IntervalSettlement, JournalEntry, Posting, Settlement
 
 
 @dataclass

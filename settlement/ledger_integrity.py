@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from aggregator.platform.audit import canonical_json
+from aggregator.platform.canonical import canonical_json
 from aggregator.platform.integrity import mac_hex
 from settlement.choices import AccountKind
 

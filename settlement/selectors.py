@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from aggregator.platform.errors import InvalidInput, NotFound
 from aggregator.platform.instants import MAX_YEAR, MIN_YEAR
 from market.calendar import JST, as_utc
-from market.clearing_models import Allocation, EnergyAward
+from market.models.clearing import Allocation, EnergyAward
 from operators.actors import Actor
 from operators.models import Organisation
 from settlement.choices import ReadingKind
-from settlement.ledger_models import Posting
 from settlement.models import MeterReading
+from settlement.models.ledger import Posting
 from settlement.money import HALF_HOUR
 
 MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")

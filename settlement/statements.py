@@ -38,8 +38,8 @@ from settlement.documents.types import (
     StatementDoc,
     StatementLine,
 )
-from settlement.ledger_models import Posting
 from settlement.models import SettlementParameters
+from settlement.models.ledger import Posting
 from settlement.selectors import month_bounds, organisation_postings, parse_month
 
 # (Japanese, English) for statement and invoice lines, by posting component.

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from aggregator.platform.tasks import TRANSIENT_ERRORS, AfterCommitTask
 from market import calendar
-from market.clearing_models import ClearingRun
+from market.models.clearing import ClearingRun
 from settlement.services.settle import interval_finalise, settle_due
 
 

@@ -7,6 +7,7 @@ organisation "alpha"; charlie is the outsider at "beta"; "reg" is the regulator.
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from aggregator.platform.access import Scope
@@ -36,6 +37,19 @@ def _member(org, username: str, role: str):
         role=role,
         password=PASSWORD,
     )
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Messages of services and commands called directly come in English in every test.
+
+    Django keeps the language a request activated for the rest of the thread, so without this
+    a test's messages depended on whether an earlier test had made an API request (the API
+    answers in English, the portal and commands in the default Japanese). Requests still
+    choose their own language through the middleware.
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 # Fixed decimals of the result contract (SCENARIO_FORMAT.md): CU 6, kWh 3, prices 4, JPY 2.
@@ -20,11 +21,30 @@ def rounded(value: float, decimals: int) -> float:
     return 0.0 if out == 0 else out
 
 
-def canonical_json_bytes(document: Any) -> bytes:
-    """The one serialisation used for hashing and for result files."""
+def canonical_json(
+    document: Any, *, default: Callable[[Any], Any] | None = None, ascii_only: bool = False
+) -> str:
+    """The exchange's one canonical JSON text: sorted keys, compact, no NaN or infinity.
+
+    Everything that is hashed, signed or stored as a canonical document is written by this
+    function (the engine's results, the audit chain, the ledger's MACs, bid revisions and
+    idempotency fingerprints). `default` maps the caller's own types (the platform's maps
+    Decimal and dates); `ascii_only` escapes non-ASCII characters, which bid revisions and
+    idempotency fingerprints have always hashed — kept so that stored hashes still verify.
+    """
     return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+        document,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=ascii_only,
+        allow_nan=False,
+        default=default,
+    )
+
+
+def canonical_json_bytes(document: Any) -> bytes:
+    """The canonical text as UTF-8 bytes: what result files hold and their hash covers."""
+    return canonical_json(document).encode("utf-8")
 
 
 def sha256_hex(document: Any) -> str:

@@ -23,7 +23,7 @@ from aggregator.platform.errors import Forbidden, InvalidInput
 from market import clearing_selectors
 from market.api import clearing_serializers as cs
 from market.api.clearing_views import IntervalFilter
-from market.clearing_models import ClearingRun
+from market.models.clearing import ClearingRun
 
 
 class RunFilter(IntervalFilter):

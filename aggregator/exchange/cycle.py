@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from aggregator.engine import SolveOptions, solve
 from market import calendar
-from market.clearing_models import ClearingRun, RunStatus
 from market.models import MarketParameters
+from market.models.clearing import ClearingRun, RunStatus
 from market.services.clearing import LostClaim, clearing_persist
 from market.snapshot import snapshot_build
 

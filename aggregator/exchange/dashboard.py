@@ -11,8 +11,8 @@ from typing import Any
 from aggregator.platform.portal import heat_colour
 from market import calendar, clearing_selectors
 from market.choices import SignalKind
-from market.clearing_models import EnergyPrice, RunStatus
 from market.models import MarketParameters, Signal
+from market.models.clearing import EnergyPrice, RunStatus
 from operators.actors import Actor
 from operators.models import GridArea
 

@@ -16,7 +16,7 @@ from aggregator.engine.result import DETERMINISTIC_KEYS
 from aggregator.engine.solve import ENGINE_VERSION
 from aggregator.platform.audit import audit_record
 from aggregator.platform.audit_codes import SYSTEM_ACTOR, PlatformAudit
-from market.clearing_models import ClearingRun, RunStatus
+from market.models.clearing import ClearingRun, RunStatus
 from market.services.firm_rows import result_document, result_sha256
 
 

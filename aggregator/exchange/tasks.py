@@ -14,7 +14,7 @@ from django.conf import settings
 from aggregator.exchange.cycle import intervals_due, run_clear_interval
 from aggregator.platform.tasks import TRANSIENT_ERRORS
 from market import calendar
-from market.clearing_models import RunStatus
+from market.models.clearing import RunStatus
 from market.tasks import push_orders
 
 

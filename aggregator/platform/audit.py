@@ -14,13 +14,13 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from aggregator.platform.audit_codes import PlatformAudit
+from aggregator.platform.canonical import canonical_json
 from aggregator.platform.integrity import key_id, mac_hex, macs_equal
 from aggregator.platform.models import AuditChainHead, AuditEvent
 
@@ -30,20 +30,6 @@ REKEY_CODE = PlatformAudit.AUDIT_REKEYED
 
 class AuditChainBroken(RuntimeError):
     """The chain's head is missing or altered: appending would hide the damage."""
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON-serialisable in an audit payload: {type(value).__name__}")
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
 
 
 def row_content(event: Any, *, prev_hash: str | None = None) -> str:

@@ -25,10 +25,10 @@ from django.utils import timezone
 from aggregator.platform.audit import (
     GENESIS_HASH,
     AuditChainBroken,
-    canonical_json,
     compute_hash,
     head_mac,
 )
+from aggregator.platform.canonical import canonical_json
 from aggregator.platform.integrity import key_id, mac_hex, macs_equal
 from aggregator.platform.models import AuditChainHead, AuditCheckpoint, AuditEvent
 

@@ -7,10 +7,27 @@ from django.db import models
 
 
 class AppendOnlyError(RuntimeError):
-    """Audit rows are never updated or deleted; corrections are new rows."""
+    """An append-only row (audit events, meter readings, the ledger) was to be updated or
+    deleted; corrections are new rows."""
 
 
-class AuditEvent(models.Model):
+class AppendOnly(models.Model):
+    """Refuses `save()` of an existing row and `delete()` (bulk SQL is the tamper case, which
+    the keyed hashes and MACs catch)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEvent(AppendOnly):
     """One audited change. `hash` covers this row's canonical content and `prev_hash`."""
 
     seq = models.PositiveBigIntegerField(unique=True)
@@ -36,14 +53,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.code} {self.object_type}:{self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("audit events are append-only")
 
 
 class AuditChainHead(models.Model):

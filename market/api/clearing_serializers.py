@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from aggregator.platform.api.fields import FiniteFloatField, InstantField
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
-from market.clearing_models import Allocation, CapacitySale, ClearingRun, EnergyAward
-from market.dispatch_models import DeliveryAttempt, DispatchOrder, OrderDelivery
+from market.models.clearing import Allocation, CapacitySale, ClearingRun, EnergyAward
+from market.models.dispatch import DeliveryAttempt, DispatchOrder, OrderDelivery
 
 
 class ClearingRunSerializer(serializers.ModelSerializer):

@@ -20,10 +20,10 @@ from aggregator.platform.instants import InstantError, InstantFilter, parse_inst
 from aggregator.platform.public_ids import public_id_pk
 from market import calendar, clearing_selectors
 from market.api import clearing_serializers as cs
-from market.clearing_models import Allocation, CapacitySale, EnergyAward
-from market.dispatch_models import DispatchOrder, OrderDelivery
 from market.idempotency import idempotent
 from market.models import EnergyOffer
+from market.models.clearing import Allocation, CapacitySale, EnergyAward
+from market.models.dispatch import DispatchOrder, OrderDelivery
 from market.services.dispatch import order_acknowledge
 from market.services.redispatch import redispatch_energy_offer, redispatch_site_outage
 from market.tasks import push_orders

@@ -8,9 +8,7 @@ without revealing it before clearing.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregator.platform.audit import audit_record
+from aggregator.platform.canonical import canonical_json
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
 from market.choices import BidStatus, BidType, MarketAudit, WorkloadKind
@@ -53,15 +52,9 @@ def _require_writer(actor: Actor, bid_type: str) -> None:
         raise Forbidden(_role_message(bid_type))
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value).__name__)
-
-
 def content_sha256(data: dict[str, Any]) -> str:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_default)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The hash of a bid revision's content (ASCII-escaped, as every stored revision was)."""
+    return hashlib.sha256(canonical_json(data, ascii_only=True).encode()).hexdigest()
 
 
 def bid_data(bid: Bid, *, site_codes: dict[int, str] | None = None) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from aggregator.platform.audit import audit_record
 from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from market import calendar
 from market.choices import LIVE_STATUSES, BidStatus, MarketAudit, WorkloadKind
-from market.clearing_models import (
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.clearing import (
     Allocation,
     CapacitySale,
     ClearingRun,
@@ -29,8 +30,7 @@ from market.clearing_models import (
     RunStatus,
     UpliftPayment,
 )
-from market.dispatch_models import DispatchOrder, OrderDelivery
-from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.dispatch import DispatchOrder, OrderDelivery
 from market.services.firm_rows import (
     firm_rows,
     published,

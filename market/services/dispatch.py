@@ -24,7 +24,7 @@ from aggregator.platform.access import Scope
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.choices import MarketAudit
-from market.dispatch_models import (
+from market.models.dispatch import (
     AckState,
     DeliveryAttempt,
     DeliveryState,

@@ -31,7 +31,8 @@ from aggregator.platform.public_ids import (
     public_id_pk,
     split_public_id,
 )
-from market.clearing_models import (
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.clearing import (
     Allocation,
     CapacitySale,
     ClearingRun,
@@ -42,8 +43,8 @@ from market.clearing_models import (
     Redispatch,
     UpliftPayment,
 )
-from market.models import CapacityOffer, EnergyOffer, WorkloadBid
 from operators.models import Site
+from operators.site_energy import kwh_per_cu_hour
 
 
 def published(value: float, places: int) -> Decimal:
@@ -99,7 +100,8 @@ class _Prices:
         """(compute, all-in) JPY per CU-hour at a site: ρ(s,t) + π(a,t) · kW/CU · PUE."""
         site = self.site_doc[site_code]
         compute = self.compute.get((site_code, t), 0.0)
-        all_in = compute + self.energy[(area, t)]["jpy_per_kwh"] * site["kw_per_cu"] * site["pue"]
+        per_cu_h = kwh_per_cu_hour(site["kw_per_cu"], site["pue"])
+        all_in = compute + self.energy[(area, t)]["jpy_per_kwh"] * per_cu_h
         return published(compute, 4), published(all_in, 4)
 
     def supplier(self, area: str, t: int) -> Decimal:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id
-from market.dispatch_models import DispatchOrder, OrderDelivery, OrderKind
+from market.models.dispatch import DispatchOrder, OrderDelivery, OrderKind
 from operators.models import WebhookEndpoint
 
 

@@ -21,7 +21,8 @@ from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market import calendar
 from market.choices import MarketAudit
-from market.clearing_models import (
+from market.models import EnergyOffer
+from market.models.clearing import (
     Allocation,
     CapacitySale,
     ClearingRun,
@@ -31,8 +32,7 @@ from market.clearing_models import (
     RunStatus,
     UpliftPayment,
 )
-from market.dispatch_models import DispatchOrder, OrderDelivery
-from market.models import EnergyOffer
+from market.models.dispatch import DispatchOrder, OrderDelivery
 from market.services.clearing import site_connection
 from market.services.firm_rows import firm_rows, result_json, result_sha256
 from market.services.orders import build_order_rows, order_key, outbox_rows

@@ -23,7 +23,8 @@ from aggregator.platform.audit_codes import PlatformAudit
 from aggregator.platform.models import AuditEvent
 from aggregator.platform.public_ids import ENERGY_OFFER, format_public_id
 from market import calendar, clearing_selectors
-from market.clearing_models import (
+from market.models import EnergyOffer
+from market.models.clearing import (
     Allocation,
     ClearingRun,
     EnergyAward,
@@ -31,8 +32,7 @@ from market.clearing_models import (
     Redispatch,
     RunStatus,
 )
-from market.dispatch_models import AckState, DispatchOrder
-from market.models import EnergyOffer
+from market.models.dispatch import AckState, DispatchOrder
 from operators.models import GridArea, Site
 from settlement.reports import metrics
 from settlement.reports.snapshot_figures import FirmFigures, firm_figures

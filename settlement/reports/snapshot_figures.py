@@ -14,6 +14,7 @@ from typing import Any
 from aggregator.engine import baseline, parse_snapshot
 from aggregator.platform.public_ids import public_id_pk
 from market.choices import WorkloadKind
+from operators.site_energy import kwh_per_cu_hour
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def firm_figures(interval_start: datetime, snapshot: dict[str, Any]) -> FirmFigu
                 continue
             site = sites[row["site"]]
             stay_cu += row["cu"]
-            kwh = row["cu"] * float(site["kw_per_cu"]) * float(site["pue"]) * hours
+            per_cu_h = kwh_per_cu_hour(float(site["kw_per_cu"]), float(site["pue"]))
+            kwh = row["cu"] * per_cu_h * hours
             stay_co2[site["area"]] += kwh * carbon.get(site["area"], 0.0)
     return FirmFigures(
         interval_start=interval_start,

@@ -24,15 +24,16 @@ from aggregator.platform.errors import Conflict, Forbidden, InvalidInput
 from aggregator.platform.numbers import to_decimal
 from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, parse_public_id
 from market import calendar
-from market.clearing_models import Allocation, ClearingRun, EnergyAward, RunStatus
-from market.models import EnergyOffer, WorkloadBid
+from market.models import EnergyOffer
+from market.models.clearing import Allocation, ClearingRun, EnergyAward, RunStatus
 from operators.actors import Actor
 from operators.choices import OrganisationRole
-from operators.models import Site
+from operators.models import Organisation, Site
 from operators.services.common import record_change
+from operators.site_energy import kwh_per_cu_hour
 from settlement.choices import ReadingKind, SettlementAudit, Stage
-from settlement.ledger_models import IntervalSettlement
 from settlement.models import MeterReading, SettlementParameters, reading_subject
+from settlement.models.ledger import IntervalSettlement
 from settlement.money import HALF_HOUR
 from settlement.services.settle import late_metering_end, metering_deadline
 
@@ -90,7 +91,7 @@ class _Context:
                     run=run, interval_start=start, is_current=True
                 ).values_list("site_id", "workload_id", "cu", "site__kw_per_cu", "site__pue"):
                     ordered_cu[(site_id, wl)] += cu
-                    site_kwh[site_id] += cu * kw * pue * HALF_HOUR
+                    site_kwh[site_id] += cu * kwh_per_cu_hour(kw, pue) * HALF_HOUR
                 for offer_id, kwh in EnergyAward.objects.filter(
                     run=run, interval_start=start, is_current=True
                 ).values_list("offer_id", "kwh"):
@@ -114,141 +115,69 @@ class _Context:
         return self.intervals[start]
 
 
-def _clean(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | None, dict]:
-    errors: dict[str, list[str]] = {}
+class _Errors(dict):
+    """Field → messages of one reading; every check adds to it, so a client sees them all."""
 
-    def err(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
 
+
+@dataclass
+class _Ordered:
+    """What the current orders say a reading is about: its subject and the quantity ordered."""
+
+    site: Site | None = None
+    workload_pk: int | None = None
+    offer_pk: int | None = None
+    quantity: Decimal | None = None
+
+
+def _clean_reading(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | None, dict]:
+    """One uploaded reading as an unsaved MeterReading, or the errors that refuse it."""
+    errors = _Errors()
     if not isinstance(item, dict):
         return None, {"non_field_errors": [_("Give each reading as an object.")]}
-    org = ctx.actor.organisation
     kind = item.get("kind")
     if kind not in ReadingKind.values:
-        err("kind", _("Choose one of: %(k)s.") % {"k": ", ".join(ReadingKind.values)})
+        errors.add("kind", _("Choose one of: %(k)s.") % {"k": ", ".join(ReadingKind.values)})
         return None, errors
-    if kind in (ReadingKind.COMPUTE, ReadingKind.SITE_ENERGY) and not org.has_role(
-        OrganisationRole.COMPUTE_PROVIDER
-    ):
-        err("kind", _("Only compute providers report CU and site energy."))
-    if kind == ReadingKind.SUPPLY and not org.has_role(OrganisationRole.POWER_SUPPLIER):
-        err("kind", _("Only power suppliers report energy delivered from their offers."))
-    try:
-        start = calendar.parse_iso(str(item.get("interval_start", "")))
-    except ValueError:
-        start = None
-    if start is None or not calendar.is_aligned(start):
-        err("interval_start", _("Give the interval start in ISO 8601, on :00 or :30."))
-        return None, errors
-    interval = ctx.interval(start)
-    if interval.run is None:
-        err(
-            "interval_start",
-            _("No cleared interval starts at %(k)s.") % {"k": item.get("interval_start")},
-        )
+    _check_role(kind, ctx.actor.organisation, errors)
+    interval = _cleared_interval(item, ctx, errors)
+    if interval is None:
         return None, errors
     quantity_field = "cu" if kind == ReadingKind.COMPUTE else "kwh"
     quantity = _quantity(item.get(quantity_field))
     if quantity is None:
-        err(quantity_field, _("Give a number."))
+        errors.add(quantity_field, _("Give a number."))
     elif quantity < 0:
-        err(quantity_field, _("Meter readings cannot be negative."))
-
-    site = workload = offer = None
-    ordered: Decimal | None = None
-    if kind in (ReadingKind.COMPUTE, ReadingKind.SITE_ENERGY):
-        site = ctx.sites.get(str(item.get("site", "")))
-        if site is None:
-            err("site", _("Unknown site '%(s)s' for your organisation.") % {"s": item.get("site")})
-    if kind == ReadingKind.COMPUTE and site is not None:
-        wl_pk = parse_public_id(item.get("workload"), WORKLOAD)
-        ordered = interval.ordered_cu.get((site.pk, wl_pk)) if wl_pk else None
-        if ordered is None:
-            err(
-                "workload",
-                _("No current order places workload '%(w)s' at site %(s)s in this interval.")
-                % {"w": item.get("workload"), "s": site.code},
-            )
-        else:
-            workload = WorkloadBid(pk=wl_pk)
-    elif kind == ReadingKind.SITE_ENERGY and site is not None:
-        ordered = interval.ordered_site_kwh.get(site.pk)
-        if ordered is None:
-            err("site", _("Site %(s)s has no current order in this interval.") % {"s": site.code})
-    elif kind == ReadingKind.SUPPLY:
-        offer_pk = parse_public_id(item.get("offer"), ENERGY_OFFER)
-        ordered = interval.ordered_supply_kwh.get(offer_pk) if offer_pk else None
-        owned = offer_pk in ctx.offer_ids
-        if ordered is None or not owned:
-            err(
-                "offer",
-                _("No current delivery order of yours covers offer '%(o)s' in this interval.")
-                % {"o": item.get("offer")},
-            )
-        else:
-            offer = EnergyOffer(pk=offer_pk)
-    if ordered is not None and quantity is not None and quantity >= 0:
-        limit = ordered * (1 + ctx.params.metering_tolerance_pct / 100)
-        if quantity > limit:
-            err(
-                quantity_field,
-                _(
-                    "%(q)s is more than the ordered %(o)s plus the %(t)s %% tolerance "
-                    "(at most %(limit)s)."
-                )
-                % {
-                    "q": quantity,
-                    "o": ordered.normalize(),
-                    "t": ctx.params.metering_tolerance_pct.normalize(),
-                    "limit": limit.quantize(Decimal("0.001")),
-                },
-            )
+        errors.add(quantity_field, _("Meter readings cannot be negative."))
+    ordered = _what_was_ordered(kind, item, ctx, interval, errors)
+    if ordered.quantity is not None and quantity is not None and quantity >= 0:
+        _check_tolerance(quantity, ordered.quantity, quantity_field, ctx, errors)
     if errors:
         return None, errors
 
     subject = reading_subject(
         kind,
-        site_id=site.pk if site else None,
-        workload_id=workload.pk if workload else None,
-        offer_id=offer.pk if offer else None,
+        site_id=ordered.site.pk if ordered.site else None,
+        workload_id=ordered.workload_pk,
+        offer_id=ordered.offer_pk,
     )
-    end = start + calendar.INTERVAL
-    deadline = metering_deadline(start, ctx.params)
-    late = ctx.now > deadline
-    if ctx.now < end:
-        err(
-            "interval_start",
-            _("The interval has not ended yet; report after %(t)s.") % {"t": calendar.iso_z(end)},
-        )
-    elif late:
-        # Past the deadline only what is still missing from a provisional settlement is
-        # taken (it makes the settlement final); corrections of settled data are not.
-        if interval.settled_state != Stage.PROVISIONAL or subject in interval.existing:
-            err(
-                "interval_start",
-                _("The metering deadline for this interval passed at %(t)s.")
-                % {"t": calendar.iso_z(deadline)},
-            )
-        elif ctx.now > late_metering_end(start, ctx.params):
-            err(
-                "interval_start",
-                _("Late meter data for this interval was accepted until %(t)s.")
-                % {"t": calendar.iso_z(late_metering_end(start, ctx.params))},
-            )
+    late = _check_reporting_window(interval, subject, ctx, errors)
     if subject in seen:
-        err("non_field_errors", _("This reading appears twice in the upload."))
+        errors.add("non_field_errors", _("This reading appears twice in the upload."))
     if errors:
         return None, errors
     seen.add(subject)
     reading = MeterReading(
-        interval_start=start,
+        interval_start=interval.start,
         kind=kind,
         subject=subject,
         revision=interval.existing.get(subject, 0) + 1,
-        organisation=org,
-        site=site,
-        workload_id=workload.pk if workload else None,
-        offer_id=offer.pk if offer else None,
+        organisation=ctx.actor.organisation,
+        site=ordered.site,
+        workload_id=ordered.workload_pk,
+        offer_id=ordered.offer_pk,
         cu=quantity if kind == ReadingKind.COMPUTE else None,
         kwh=quantity if kind != ReadingKind.COMPUTE else None,
         late=late,
@@ -256,6 +185,132 @@ def _clean(item: Any, ctx: _Context, seen: set[str]) -> tuple[MeterReading | Non
         created_at=ctx.now,
     )
     return reading, {}
+
+
+def _check_role(kind: str, org: Organisation, errors: _Errors) -> None:
+    if kind in (ReadingKind.COMPUTE, ReadingKind.SITE_ENERGY) and not org.has_role(
+        OrganisationRole.COMPUTE_PROVIDER
+    ):
+        errors.add("kind", _("Only compute providers report CU and site energy."))
+    if kind == ReadingKind.SUPPLY and not org.has_role(OrganisationRole.POWER_SUPPLIER):
+        errors.add("kind", _("Only power suppliers report energy delivered from their offers."))
+
+
+def _cleared_interval(item: dict, ctx: _Context, errors: _Errors) -> _Interval | None:
+    """The cleared interval the reading names, or None with the reason in `errors`."""
+    try:
+        start = calendar.parse_iso(str(item.get("interval_start", "")))
+    except ValueError:
+        start = None
+    if start is None or not calendar.is_aligned(start):
+        errors.add("interval_start", _("Give the interval start in ISO 8601, on :00 or :30."))
+        return None
+    interval = ctx.interval(start)
+    if interval.run is None:
+        errors.add(
+            "interval_start",
+            _("No cleared interval starts at %(k)s.") % {"k": item.get("interval_start")},
+        )
+        return None
+    return interval
+
+
+def _what_was_ordered(
+    kind: str, item: dict, ctx: _Context, interval: _Interval, errors: _Errors
+) -> _Ordered:
+    """The reading's site, workload or offer, and what the interval's current orders set for
+    it; a subject no current order of the organisation covers is an error."""
+    ordered = _Ordered()
+    if kind in (ReadingKind.COMPUTE, ReadingKind.SITE_ENERGY):
+        ordered.site = ctx.sites.get(str(item.get("site", "")))
+        if ordered.site is None:
+            errors.add(
+                "site", _("Unknown site '%(s)s' for your organisation.") % {"s": item.get("site")}
+            )
+            return ordered
+    site = ordered.site
+    if kind == ReadingKind.COMPUTE:
+        wl_pk = parse_public_id(item.get("workload"), WORKLOAD)
+        ordered.quantity = interval.ordered_cu.get((site.pk, wl_pk)) if wl_pk else None
+        if ordered.quantity is None:
+            errors.add(
+                "workload",
+                _("No current order places workload '%(w)s' at site %(s)s in this interval.")
+                % {"w": item.get("workload"), "s": site.code},
+            )
+        else:
+            ordered.workload_pk = wl_pk
+    elif kind == ReadingKind.SITE_ENERGY:
+        ordered.quantity = interval.ordered_site_kwh.get(site.pk)
+        if ordered.quantity is None:
+            errors.add(
+                "site", _("Site %(s)s has no current order in this interval.") % {"s": site.code}
+            )
+    elif kind == ReadingKind.SUPPLY:
+        offer_pk = parse_public_id(item.get("offer"), ENERGY_OFFER)
+        ordered.quantity = interval.ordered_supply_kwh.get(offer_pk) if offer_pk else None
+        if ordered.quantity is None or offer_pk not in ctx.offer_ids:
+            ordered.quantity = None
+            errors.add(
+                "offer",
+                _("No current delivery order of yours covers offer '%(o)s' in this interval.")
+                % {"o": item.get("offer")},
+            )
+        else:
+            ordered.offer_pk = offer_pk
+    return ordered
+
+
+def _check_tolerance(
+    quantity: Decimal, ordered: Decimal, field: str, ctx: _Context, errors: _Errors
+) -> None:
+    limit = ordered * (1 + ctx.params.metering_tolerance_pct / 100)
+    if quantity > limit:
+        errors.add(
+            field,
+            _(
+                "%(q)s is more than the ordered %(o)s plus the %(t)s %% tolerance "
+                "(at most %(limit)s)."
+            )
+            % {
+                "q": quantity,
+                "o": ordered.normalize(),
+                "t": ctx.params.metering_tolerance_pct.normalize(),
+                "limit": limit.quantize(Decimal("0.001")),
+            },
+        )
+
+
+def _check_reporting_window(
+    interval: _Interval, subject: str, ctx: _Context, errors: _Errors
+) -> bool:
+    """Whether the reading is late; reporting before the interval ended, or after what the
+    deadlines allow, is an error."""
+    start = interval.start
+    end = start + calendar.INTERVAL
+    deadline = metering_deadline(start, ctx.params)
+    late = ctx.now > deadline
+    if ctx.now < end:
+        errors.add(
+            "interval_start",
+            _("The interval has not ended yet; report after %(t)s.") % {"t": calendar.iso_z(end)},
+        )
+    elif late:
+        # Past the deadline only what is still missing from a provisional settlement is
+        # taken (it makes the settlement final); corrections of settled data are not.
+        if interval.settled_state != Stage.PROVISIONAL or subject in interval.existing:
+            errors.add(
+                "interval_start",
+                _("The metering deadline for this interval passed at %(t)s.")
+                % {"t": calendar.iso_z(deadline)},
+            )
+        elif ctx.now > late_metering_end(start, ctx.params):
+            errors.add(
+                "interval_start",
+                _("Late meter data for this interval was accepted until %(t)s.")
+                % {"t": calendar.iso_z(late_metering_end(start, ctx.params))},
+            )
+    return late
 
 
 def _require_writer(actor: Actor) -> None:
@@ -307,7 +362,7 @@ def meter_report(
     """One reading; field errors name the field."""
     _require_writer(actor)
     now = now or timezone.now()
-    reading, errors = _clean(item, _Context(actor, now), set())
+    reading, errors = _clean_reading(item, _Context(actor, now), set())
     if errors:
         raise InvalidInput.from_errors(errors)
     return _write(actor, [reading], now, "api")[0]
@@ -330,7 +385,7 @@ def meter_report_bulk(
     seen: set[str] = set()
     readings, item_errors = [], []
     for index, item in enumerate(items):
-        reading, errors = _clean(item, ctx, seen)
+        reading, errors = _clean_reading(item, ctx, seen)
         if errors:
             item_errors.append({row_label: index + first_row, "errors": errors})
         else:

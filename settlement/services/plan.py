@@ -21,7 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from market.dispatch_models import OrderKind
+from market.models.dispatch import OrderKind
+from operators.site_energy import kwh_per_cu_hour
 from settlement.choices import AccountKind, Component, ReadingKind
 from settlement.ledger import Accounts, Line, balanced
 from settlement.models import reading_subject
@@ -58,7 +59,7 @@ class SiteRow:
 
     @property
     def kwh_per_cu(self) -> Decimal:
-        return self.kw_per_cu * self.pue * HALF_HOUR
+        return kwh_per_cu_hour(self.kw_per_cu, self.pue) * HALF_HOUR
 
 
 @dataclass

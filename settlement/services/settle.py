@@ -22,7 +22,8 @@ from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from aggregator.platform.errors import Conflict, NotFound
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, split_public_id
 from market import calendar
-from market.clearing_models import (
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.clearing import (
     Allocation,
     CapacitySale,
     ClearingRun,
@@ -32,13 +33,12 @@ from market.clearing_models import (
     RunStatus,
     UpliftPayment,
 )
-from market.dispatch_models import DispatchOrder
-from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.dispatch import DispatchOrder
 from operators.models import Site
 from settlement.choices import EntryKind, SettlementAudit, Stage
 from settlement.ledger import Accounts, PlannedEntry, entries_write, reversal_of
-from settlement.ledger_models import IntervalSettlement, JournalEntry, Settlement
 from settlement.models import MeterReading, SettlementParameters
+from settlement.models.ledger import IntervalSettlement, JournalEntry, Settlement
 from settlement.services.plan import (
     AllocationRow,
     AwardRow,

@@ -18,6 +18,8 @@ import pytest
 
 from tests.api import live
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

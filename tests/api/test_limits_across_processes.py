@@ -14,6 +14,8 @@ import pytest
 
 from tests.api import live
 
+pytestmark = pytest.mark.slow
+
 RATE = 10
 FAILED_KEYS = 6
 

@@ -23,6 +23,8 @@ import pytest
 
 from tests.api import live
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("WATTBIT_FUZZ_EXAMPLES", "6"))
 MAX_TIME_S = int(os.environ.get("WATTBIT_FUZZ_MAX_TIME", "150"))
 SEED = 20261204

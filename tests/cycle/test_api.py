@@ -13,8 +13,8 @@ from django.utils import timezone
 from aggregator.exchange.cycle import run_clear_interval
 from aggregator.platform.models import AuditEvent
 from market import calendar
-from market.clearing_models import Allocation, ClearingRun
-from market.dispatch_models import DispatchOrder
+from market.models.clearing import Allocation, ClearingRun
+from market.models.dispatch import DispatchOrder
 from tests.conftest import client_for
 from tests.cycle.conftest import gate, register_webhook
 
@@ -248,7 +248,7 @@ def test_a_redispatch_replaces_the_runs_uplift_with_its_own(market, run):
     it must be the re-solve's: the run's rows stay, no longer current."""
     import json
 
-    from market.clearing_models import Redispatch, UpliftPayment
+    from market.models.clearing import Redispatch, UpliftPayment
     from market.services.redispatch import redispatch_site_outage
     from tests.conftest import actor_of
 

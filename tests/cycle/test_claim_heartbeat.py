@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aggregator.exchange.cycle import ClaimHeartbeat
-from market.clearing_models import ClearingRun, RunStatus
+from market.models.clearing import ClearingRun, RunStatus
 
 # The heartbeat writes from its own thread (own connection): the rows must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

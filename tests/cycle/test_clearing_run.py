@@ -10,7 +10,8 @@ import pytest
 from aggregator.exchange.cycle import intervals_due, run_clear_interval
 from aggregator.platform.models import AuditEvent
 from market.choices import BidStatus
-from market.clearing_models import (
+from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.clearing import (
     Allocation,
     ClearingRun,
     ComputePrice,
@@ -19,8 +20,7 @@ from market.clearing_models import (
     GridPurchase,
     RunStatus,
 )
-from market.dispatch_models import DispatchOrder, OrderDelivery
-from market.models import CapacityOffer, EnergyOffer, WorkloadBid
+from market.models.dispatch import DispatchOrder, OrderDelivery
 from tests.cycle.conftest import gate, register_webhook
 
 pytestmark = pytest.mark.django_db

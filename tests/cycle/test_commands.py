@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from aggregator.engine.solve import ENGINE_VERSION
 from market import calendar
-from market.clearing_models import ClearingRun, RunStatus
+from market.models.clearing import ClearingRun, RunStatus
 
 pytestmark = pytest.mark.django_db
 

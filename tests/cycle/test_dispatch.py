@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from aggregator.exchange.cycle import run_clear_interval
-from market.dispatch_models import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
+from market.models.dispatch import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
 from market.services.dispatch import backoff_delay, deliveries_push_due, orders_flag_unacknowledged
 from operators import services as op
 from operators.webhooks import longest_attempt_s

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
-from market.dispatch_models import DispatchOrder
+from market.models.dispatch import DispatchOrder
 from tests.conftest import PASSWORD
 from tests.cycle.conftest import gate
 

@@ -11,7 +11,7 @@ import pytest
 from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.choices import BidStatus, BidType
-from market.clearing_models import Allocation, CapacitySale, ComputePrice
+from market.models.clearing import Allocation, CapacitySale, ComputePrice
 from market.services import bid_submit
 from market.snapshot import snapshot_build
 from tests.conftest import actor_of, client_for

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 
 from market import calendar
-from market.clearing_models import (
+from market.models.clearing import (
     Allocation,
     CapacitySale,
     ClearingRun,

@@ -38,7 +38,7 @@ from operators.choices import MemberRole
 from operators.models import Site
 from tests.conftest import SITE_DATA, _member, _org, actor_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 CANARY_CU_PRICE = "987.6543"
 CANARY_KWH_PRICE = "0.0731"

@@ -11,7 +11,7 @@ import pytest
 from aggregator.exchange.cycle import clearing_budget_s, run_clear_interval
 from aggregator.exchange.replay import replay_run
 from aggregator.platform.models import AuditEvent
-from market.clearing_models import Allocation, RunStatus
+from market.models.clearing import Allocation, RunStatus
 from settlement.reports.builder import build_market_report
 from tests.conftest import client_for
 from tests.cycle.conftest import gate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from market.clearing_models import ClearingRun, RunStatus
-from market.dispatch_models import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
+from market.models.clearing import ClearingRun, RunStatus
+from market.models.dispatch import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
 from tests.e2e.scenario import Market
 
 

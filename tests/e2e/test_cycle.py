@@ -5,8 +5,8 @@ from __future__ import annotations
 from aggregator.exchange.replay import replay_run
 from aggregator.exchange.tasks import clear_interval
 from market import calendar
-from market.clearing_models import Allocation, EnergyAward
-from market.dispatch_models import (
+from market.models.clearing import Allocation, EnergyAward
+from market.models.dispatch import (
     AckState,
     DeliveryAttempt,
     DeliveryState,

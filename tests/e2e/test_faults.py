@@ -17,8 +17,8 @@ import redis
 from aggregator.exchange.replay import replay_run
 from aggregator.exchange.tasks import clear_due_intervals, clear_interval
 from market import calendar
-from market.clearing_models import ClearingRun, RunStatus
-from market.dispatch_models import DeliveryAttempt, DeliveryState, OrderDelivery
+from market.models.clearing import ClearingRun, RunStatus
+from market.models.dispatch import DeliveryAttempt, DeliveryState, OrderDelivery
 from market.tasks import push_due_deliveries
 from operators.webhooks import longest_attempt_s
 from tests.e2e.checks import (

@@ -114,6 +114,7 @@ def test_read_errors_name_the_line():
         read_spot_summary(bad)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not all(p.exists() for p in FULL_FILES), reason="shared data not present")
 def test_both_full_files_import_and_overlap_is_not_duplicated():
     _run(FULL_FILES[0])

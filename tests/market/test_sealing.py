@@ -119,7 +119,6 @@ def test_django_admin_has_no_revisions_or_idempotency_pages(oscar, sealed):
     assert client.get("/admin/market/idempotencykey/").status_code == 404
 
 
-@pytest.mark.urls("tests.market.portal_urls")
 def test_portal_shows_bids_to_the_owner_only(alice, charlie, rita, oscar, sealed):
     bid_id = sealed["capacity-offers"]
     owner = _browser(alice)

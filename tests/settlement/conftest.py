@@ -12,7 +12,7 @@ import pytest
 
 from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
-from market.clearing_models import Allocation, ClearingRun, EnergyAward
+from market.models.clearing import Allocation, ClearingRun, EnergyAward
 from settlement.models import SettlementParameters
 from settlement.services.settle import metering_deadline
 from tests.cycle.conftest import (

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from operators.models import Organisation
 from settlement.choices import AccountKind, Component
 from settlement.ledger import ledger_check
-from settlement.ledger_models import Account, JournalEntry, Posting
+from settlement.models.ledger import Account, JournalEntry, Posting
 from settlement.services.settle import interval_settle
 from tests.settlement.conftest import deadline, run_at
 from tests.settlement.test_settle import report_all

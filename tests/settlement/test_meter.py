@@ -229,3 +229,20 @@ def _rest_calls(cleared):
     # charlie sees none of alice's readings.
     assert client_for(cleared.charlie).get("/api/v1/meter-readings").json()["results"] == []
     assert MeterReading.objects.count() == 2
+
+
+def test_a_reading_of_another_organisations_offer_reveals_nothing_of_its_order(cleared):
+    k = cleared.k(0)
+    e = awards(k)[0]  # sue's energy offer
+    item = {
+        "kind": "supply",
+        "interval_start": calendar.iso_z(k),
+        "offer": f"en-{e.offer_id}",
+        "kwh": str(e.kwh * 1000),
+    }
+    with pytest.raises(InvalidInput) as refused:
+        meter_report(actor=actor_of(cleared.alice), item=item, now=ended(k))
+    # Refused for the role and the offer, never measured against sue's ordered kWh (the
+    # tolerance message would print it).
+    assert set(_errors(refused)) == {"kind", "offer"}
+    assert str(e.kwh.normalize()) not in str(_errors(refused))

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from market.clearing_models import ClearingRun
-from market.dispatch_models import OrderKind
+from market.models.clearing import ClearingRun
+from market.models.dispatch import OrderKind
 from operators.models import Organisation
 from settlement.choices import AccountKind, Component, Stage
 from settlement.ledger import Accounts, PlannedEntry, entries_write, ledger_check

@@ -14,8 +14,8 @@ from aggregator.platform.audit_rekey import chain_problem
 from aggregator.platform.models import AuditEvent
 from settlement.ledger import ledger_check
 from settlement.ledger_integrity import legacy_postings_hash
-from settlement.ledger_models import JournalEntry, Posting
 from settlement.ledger_rekey import LedgerNotRekeyed, rekey_legacy_ledger, unkey_ledger
+from settlement.models.ledger import JournalEntry, Posting
 from settlement.services.settle import interval_settle
 from tests.settlement.conftest import deadline, run_at
 from tests.settlement.test_settle import report_all

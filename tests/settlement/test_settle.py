@@ -13,8 +13,8 @@ from django.db.models import F
 from aggregator.platform.models import AuditEvent
 from settlement.choices import AccountKind, Component, EntryKind, Stage
 from settlement.ledger import ledger_check
-from settlement.ledger_models import IntervalSettlement, JournalEntry, Posting, Settlement
 from settlement.models import AppendOnlyError, SettlementParameters
+from settlement.models.ledger import IntervalSettlement, JournalEntry, Posting, Settlement
 from settlement.services.meter import meter_report_bulk
 from settlement.services.settle import interval_finalise, interval_settle, settle_due
 from tests.conftest import actor_of
@@ -255,7 +255,7 @@ def test_energy_supplier_is_paid_for_delivered_kwh(cleared):
 def test_settlement_pays_exactly_the_engines_firm_uplift(cleared):
     """Engine v5 reports the firm interval's make-whole amounts; the ledger pays them as they
     are (it used to work them out again from the firm quantities)."""
-    from market.clearing_models import UpliftPayment
+    from market.models.clearing import UpliftPayment
 
     k = cleared.k(0)
     run = run_at(k)
@@ -281,8 +281,8 @@ def test_settlement_pays_exactly_the_engines_firm_uplift(cleared):
 def test_runs_of_older_engines_get_their_firm_uplift_worked_out_again(cleared):
     """Before engine v5 the stored uplift covered the run's whole horizon; settlement pays
     only what the firm interval's quantities owe (paying it per run would pay it many times)."""
-    from market.clearing_models import ClearingRun, UpliftPayment
     from market.models import WorkloadBid
+    from market.models.clearing import ClearingRun, UpliftPayment
 
     k = cleared.k(0)
     run = run_at(k)

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 
-from market.clearing_models import ClearingRun
+from market.models.clearing import ClearingRun
 from operators.models import Organisation
 from settlement.choices import AccountKind, Component, Stage
 from settlement.ledger import Accounts, Line, PlannedEntry, entries_write

@@ -9,7 +9,7 @@ import pytest
 
 from market import calendar
 from settlement.choices import Stage
-from settlement.ledger_models import IntervalSettlement
+from settlement.models.ledger import IntervalSettlement
 from settlement.selectors import delivery_compliance
 from settlement.services.meter import meter_report_bulk
 from settlement.tasks import settle_due_intervals

@@ -16,9 +16,10 @@ from decimal import Decimal
 from aggregator.platform.access import Scope
 from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id
 from market import calendar
-from market.clearing_models import Allocation, ClearingRun, EnergyAward
+from market.models.clearing import Allocation, ClearingRun, EnergyAward
 from operators.actors import Actor
 from operators.models import Organisation
+from operators.site_energy import kwh_per_cu_hour
 from settlement.models import SettlementParameters
 from settlement.money import HALF_HOUR
 from settlement.services.meter import meter_report_bulk
@@ -76,7 +77,9 @@ def _items(run: ClearingRun, rng: random.Random) -> tuple[dict, dict, int]:
             {"kind": "compute", "interval_start": k, "site": a.site.code,
              "workload": format_public_id(WORKLOAD, a.workload_id), "cu": str(cu)}
         )  # fmt: skip
-        site_kwh[(a.site.organisation_id, a.site.code)] += cu * a.site.kw_per_cu * a.site.pue
+        site_kwh[(a.site.organisation_id, a.site.code)] += cu * kwh_per_cu_hour(
+            a.site.kw_per_cu, a.site.pue
+        )
     for (org_id, code), kwh in site_kwh.items():
         measured = (kwh * HALF_HOUR * Decimal(str(round(rng.uniform(0.97, 1.01), 3)))).quantize(
             Decimal("0.001")

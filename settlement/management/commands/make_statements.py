@@ -10,7 +10,7 @@ from aggregator.platform.errors import DomainError
 from operators.models import Organisation
 from settlement.documents.csv import render_statement_csv
 from settlement.documents.pdf import render_invoice_pdf, render_statement_pdf
-from settlement.ledger_models import Posting
+from settlement.models.ledger import Posting
 from settlement.selectors import month_bounds
 from settlement.statements import monthly_documents
 

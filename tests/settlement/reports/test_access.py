@@ -55,7 +55,10 @@ def test_participants_get_403(cleared_market, who):
 def test_anonymous_is_refused(db):
     from rest_framework.test import APIClient
 
-    assert APIClient().get(URL, {"day": "2030-04-01"}).status_code in (401, 403)
+    response = APIClient().get(URL, {"day": "2030-04-01"})
+    # No credentials at all: 401 with the scheme to use, not a 403.
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Api-Key")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from aggregator.platform.errors import InvalidInput
-from market.clearing_models import ClearingRun
+from market.models.clearing import ClearingRun
 from settlement.reports.builder import build_market_report
 from settlement.reports.metrics import hhi, ratio
 from settlement.reports.periods import day_period, month_period, period_from

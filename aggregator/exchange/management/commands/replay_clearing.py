@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from aggregator.exchange.replay import replay_run
-from market.clearing_models import ClearingRun, RunStatus
+from market.models.clearing import ClearingRun, RunStatus
 
 
 class Command(BaseCommand):

@@ -12,9 +12,9 @@ from django.utils import timezone
 from aggregator.exchange.tasks import clear_interval
 from market import calendar
 from market.choices import LIVE_STATUSES
-from market.clearing_models import Allocation, ClearingRun, EnergyPrice, RunStatus
-from market.dispatch_models import DeliveryState, DispatchOrder, OrderDelivery
 from market.models import MarketParameters, WorkloadBid
+from market.models.clearing import Allocation, ClearingRun, EnergyPrice, RunStatus
+from market.models.dispatch import DeliveryState, DispatchOrder, OrderDelivery
 from market.tasks import push_due_deliveries
 
 # Short labels for one-line progress (the codes' first letters collide).

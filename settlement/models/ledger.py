@@ -13,8 +13,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.audit_codes import SYSTEM_ACTOR
+from aggregator.platform.models import AppendOnly
 from settlement.choices import AccountKind, Component, EntryKind, Stage
-from settlement.models import AppendOnly
 
 __all__ = ["Account", "IntervalSettlement", "JournalEntry", "Posting", "Settlement"]
 

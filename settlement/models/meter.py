@@ -1,4 +1,4 @@
-"""Settlement parameters and meter data; the ledger lives in `ledger_models` (imported here)."""
+"""Settlement parameters and meter data."""
 
 from __future__ import annotations
 
@@ -8,26 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aggregator.platform.models import AppendOnly
 from settlement.choices import ReadingKind
-
-
-class AppendOnlyError(RuntimeError):
-    """Meter readings and ledger rows are never updated or deleted; corrections are new rows."""
-
-
-class AppendOnly(models.Model):
-    """Refuses `save()` of an existing row and `delete()` (bulk SQL is the tamper case)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
 
 
 class SettlementParameters(models.Model):
@@ -142,7 +124,3 @@ class MeterReading(AppendOnly):
     @property
     def quantity(self) -> Decimal:
         return self.cu if self.kind == ReadingKind.COMPUTE else self.kwh
-
-
-# The ledger models live in their own module; importing them registers them with the app.
-from settlement.ledger_models import *  # noqa: E402, F403

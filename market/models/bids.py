@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
-from market.calendar import INTERVAL
 from market.choices import LIVE_STATUSES, BidStatus, BidType, SignalKind, WorkloadKind
 from operators.choices import Accelerator
 
@@ -285,10 +284,6 @@ class Signal(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.area_id or 'JP'} {self.interval_start:%Y-%m-%dT%H:%M}Z"
 
-    @property
-    def interval_end(self) -> datetime:
-        return self.interval_start + INTERVAL
-
 
 class CarbonFactor(models.Model):
     """Annual average carbon intensity of an area (Electricity Maps, ODbL)."""
@@ -330,9 +325,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.key}"
-
-
-# Clearing results and dispatch live in their own modules; importing them here registers
-# them with the market app.
-from market.clearing_models import *  # noqa: E402, F403
-from market.dispatch_models import *  # noqa: E402, F403
