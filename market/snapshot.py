@@ -44,7 +44,8 @@ class ClearingSnapshot:
     sha256: str
 
 
-def _num(value: Any, places: int) -> float:
+def _rounded_float(value: Any, places: int) -> float:
+    """A database number as the snapshot's float, rounded to the contract's decimals."""
     out = float(round(Decimal(str(value)), places))
     return 0.0 if out == 0 else out  # no "-0.0": equal numbers print equal bytes
 
@@ -77,11 +78,11 @@ def _areas(starts: list[datetime]) -> list[dict[str, Any]]:
             value = prices.get((code, at), system.get((None, at)))
             if value is None:
                 missing.append(f"{code} {calendar.iso_z(at)}")
-            price.append(_num(value or 0, PRICE))
+            price.append(_rounded_float(value or 0, PRICE))
             annual = factor_for_year(factors.get(code, {}), calendar.to_jst(at).year) or 0
-            co2.append(_num(carbon.get((code, at), annual), FACTOR))
+            co2.append(_rounded_float(carbon.get((code, at), annual), FACTOR))
             limit = caps.get((code, at))
-            cap.append(None if limit is None else _num(limit, KWH))
+            cap.append(None if limit is None else _rounded_float(limit, KWH))
         areas.append({"id": code, "price": price, "carbon": co2, "cap_kw": cap})
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
@@ -105,9 +106,11 @@ def _sites() -> tuple[list[dict[str, Any]], dict[int, str]]:
                 "id": site.code,
                 "area": site.area_id,
                 "accelerator": site.accelerator,
-                "kw_per_cu": _num(site.kw_per_cu, FACTOR),
-                "pue": _num(site.pue, FACTOR),
-                "latency_ms": {z: _num(ms, 3) for z, ms in sorted(site.latency_ms.items())},
+                "kw_per_cu": _rounded_float(site.kw_per_cu, FACTOR),
+                "pue": _rounded_float(site.pue, FACTOR),
+                "latency_ms": {
+                    z: _rounded_float(ms, 3) for z, ms in sorted(site.latency_ms.items())
+                },
                 "residency": sorted(site.residency_tags),
             }
         )
@@ -128,9 +131,9 @@ def _capacity(start, end, n, codes) -> list[dict[str, Any]]:
     for bid_id, site_id, bid_start, cu, price in rows:
         if site_id not in codes:
             continue  # a deactivated site hosts nothing
-        q, p = [0.0] * n, [_num(price[0], PRICE)] * n
+        q, p = [0.0] * n, [_rounded_float(price[0], PRICE)] * n
         for t, (k, c) in _spread(bid_start, list(zip(cu, price, strict=True)), start, n):
-            q[t], p[t] = _num(k, CU), _num(c, PRICE)
+            q[t], p[t] = _rounded_float(k, CU), _rounded_float(c, PRICE)
         offers.append(
             {
                 "id": format_public_id(CAPACITY_OFFER, bid_id),
@@ -148,12 +151,12 @@ def _energy(start, end, n) -> list[dict[str, Any]]:
         "id", "area_id", "start", "kwh", "price", "carbon_g_per_kwh", "curtailment_relief"
     )
     for bid_id, area, bid_start, kwh, price, carbon, relief in rows:
-        q, p = [0.0] * n, [_num(price[0], PRICE)] * n
+        q, p = [0.0] * n, [_rounded_float(price[0], PRICE)] * n
         for t, (k, c) in _spread(bid_start, list(zip(kwh, price, strict=True)), start, n):
-            q[t], p[t] = _num(k, KWH), _num(c, PRICE)
+            q[t], p[t] = _rounded_float(k, KWH), _rounded_float(c, PRICE)
         offers.append(
             {"id": format_public_id(ENERGY_OFFER, bid_id), "area": area, "kwh": q, "price": p,
-             "carbon": _num(carbon, FACTOR), "curtailment_relief": relief}
+             "carbon": _rounded_float(carbon, FACTOR), "curtailment_relief": relief}
         )  # fmt: skip
     return sorted(offers, key=lambda o: o["id"])
 
@@ -166,23 +169,23 @@ def _workloads(start, end, n, codes) -> list[dict[str, Any]]:
             "id": format_public_id(WORKLOAD, w.pk),
             "kind": w.kind,
             "accelerator": w.accelerator,
-            "limit_price": _num(w.limit_price, PRICE),
+            "limit_price": _rounded_float(w.limit_price, PRICE),
             "residency": sorted(w.residency_tags),
         }
         if w.kind == WorkloadKind.INFERENCE:
             demand = [0.0] * n
             for t, value in _spread(w.start, w.demand, start, n):
-                demand[t] = _num(value, CU)
+                demand[t] = _rounded_float(value, CU)
             item["demand"] = demand
         else:
             # Window indexes into the horizon; a deadline past it is allowed (work may wait).
             item.update(
-                remaining_cu_intervals=_num(
+                remaining_cu_intervals=_rounded_float(
                     max(Decimal(0), w.remaining_cu_intervals - served.get(w.pk, Decimal(0))), CU
                 ),
                 earliest=max(0, _offset(w.start, start)),
                 deadline=_offset(w.end, start) - 1,
-                migration_cost=_num(w.migration_cost, PRICE),
+                migration_cost=_rounded_float(w.migration_cost, PRICE),
             )
             if w.gang:
                 item["gang"] = w.gang
@@ -191,13 +194,13 @@ def _workloads(start, end, n, codes) -> list[dict[str, Any]]:
             if w.home_site_id in codes:
                 item["home_site"] = codes[w.home_site_id]
         if w.max_cu is not None:
-            item["max_cu"] = _num(w.max_cu, CU)
+            item["max_cu"] = _rounded_float(w.max_cu, CU)
         if w.allowed_areas:
             item["areas"] = sorted(w.allowed_areas)
         if w.zone_id:
             item["zone"] = w.zone_id
             if w.max_latency_ms is not None:
-                item["max_latency_ms"] = _num(w.max_latency_ms, 3)
+                item["max_latency_ms"] = _rounded_float(w.max_latency_ms, 3)
         out.append(item)
     return sorted(out, key=lambda o: o["id"])
 

@@ -25,6 +25,8 @@ BATCH_ONLY = ("remaining_cu_intervals", "gang", "no_migration", "migration_cost"
 
 
 def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, fields: dict) -> None:
+    """A workload bid's fields: what every workload gives, then its kind's own, then whether
+    any active site could host it at all."""
     p = ctx.params
     kind = data.get("kind")
     if kind not in WorkloadKind.values:
@@ -77,56 +79,69 @@ def clean_workload(c: Checker, data: dict, ctx: BidContext, n: int | None, field
         max_cu=max_cu,
     )
     if kind == WorkloadKind.INFERENCE:
-        for name in BATCH_ONLY:
-            if data.get(name) not in (None, False, 0, "0", ""):
-                c.err(name, _("Only for batch workloads."))
-        demand = series(
-            c, "demand", data.get("demand"), n, minimum=Decimal(0), maximum=MAX_CU, max_unit="CU"
-        )
-        if demand is not None:
-            fields["demand"] = each(plain, demand)
-        fields.update(
-            remaining_cu_intervals=None,
-            gang=None,
-            no_migration=False,
-            migration_cost=Decimal(0),
-            home_site_id=None,
-        )
+        _clean_inference(c, data, n, fields)
     elif kind == WorkloadKind.BATCH:
-        if data.get("demand") is not None:
-            c.err(
-                "demand",
-                _("Only for inference workloads; batch work gives remaining_cu_intervals."),
-            )
-        fields["demand"] = None
-        fields["remaining_cu_intervals"] = scalar(
-            c, "remaining_cu_intervals", data.get("remaining_cu_intervals"), strict_positive=True,
-            maximum=MAX_CU_INTERVALS, max_unit="CU-intervals",
-        )  # fmt: skip
-        gang = data.get("gang")
-        if gang is not None and (isinstance(gang, bool) or not isinstance(gang, int) or gang < 1):
-            c.err("gang", _("A whole number of CU, at least 1."))
-            gang = None
-        elif gang is not None and max_cu is not None and gang > max_cu:
-            c.err("gang", _("Larger than max_cu: no allocation could ever be made."))
-        fields["gang"] = gang
-        fields["migration_cost"] = scalar(
-            c, "migration_cost", data.get("migration_cost", 0), minimum=Decimal(0),
-            maximum=p.limit_price_max, max_unit="JPY per CU",
-        ) or Decimal(0)  # fmt: skip
-        no_migration = data.get("no_migration", False)
-        if not isinstance(no_migration, bool):
-            c.err("no_migration", _("Must be true or false."))
-        fields["no_migration"] = bool(no_migration)
-        home = data.get("home_site") or None
-        fields["home_site_id"] = None
-        if home is not None:
-            if not isinstance(home, str) or home not in ctx.sites:
-                c.err("home_site", _("Unknown or inactive site '%(code)s'.") % {"code": home})
-            else:
-                fields["home_site_id"] = ctx.sites[home].pk
+        _clean_batch(c, data, ctx, fields, max_cu)
     if accelerator and not c.errors:
         _check_hostable(c, ctx, accelerator, residency, areas, zone, latency)
+
+
+def _clean_inference(c: Checker, data: dict, n: int | None, fields: dict) -> None:
+    """Inference: a CU demand per interval; nothing of batch work."""
+    for name in BATCH_ONLY:
+        if data.get(name) not in (None, False, 0, "0", ""):
+            c.err(name, _("Only for batch workloads."))
+    demand = series(
+        c, "demand", data.get("demand"), n, minimum=Decimal(0), maximum=MAX_CU, max_unit="CU"
+    )
+    if demand is not None:
+        fields["demand"] = each(plain, demand)
+    fields.update(
+        remaining_cu_intervals=None,
+        gang=None,
+        no_migration=False,
+        migration_cost=Decimal(0),
+        home_site_id=None,
+    )
+
+
+def _clean_batch(
+    c: Checker, data: dict, ctx: BidContext, fields: dict, max_cu: Decimal | None
+) -> None:
+    """Batch: remaining work, an optional gang size, migration terms and a home site."""
+    p = ctx.params
+    if data.get("demand") is not None:
+        c.err(
+            "demand",
+            _("Only for inference workloads; batch work gives remaining_cu_intervals."),
+        )
+    fields["demand"] = None
+    fields["remaining_cu_intervals"] = scalar(
+        c, "remaining_cu_intervals", data.get("remaining_cu_intervals"), strict_positive=True,
+        maximum=MAX_CU_INTERVALS, max_unit="CU-intervals",
+    )  # fmt: skip
+    gang = data.get("gang")
+    if gang is not None and (isinstance(gang, bool) or not isinstance(gang, int) or gang < 1):
+        c.err("gang", _("A whole number of CU, at least 1."))
+        gang = None
+    elif gang is not None and max_cu is not None and gang > max_cu:
+        c.err("gang", _("Larger than max_cu: no allocation could ever be made."))
+    fields["gang"] = gang
+    fields["migration_cost"] = scalar(
+        c, "migration_cost", data.get("migration_cost", 0), minimum=Decimal(0),
+        maximum=p.limit_price_max, max_unit="JPY per CU",
+    ) or Decimal(0)  # fmt: skip
+    no_migration = data.get("no_migration", False)
+    if not isinstance(no_migration, bool):
+        c.err("no_migration", _("Must be true or false."))
+    fields["no_migration"] = bool(no_migration)
+    home = data.get("home_site") or None
+    fields["home_site_id"] = None
+    if home is not None:
+        if not isinstance(home, str) or home not in ctx.sites:
+            c.err("home_site", _("Unknown or inactive site '%(code)s'.") % {"code": home})
+        else:
+            fields["home_site_id"] = ctx.sites[home].pk
 
 
 def _check_hostable(

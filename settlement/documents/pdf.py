@@ -159,7 +159,32 @@ def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
     st = styles()
     summary = invoice_tax(doc)
     width = 180 * mm
+    left, right = _invoice_parties(doc, lang, label, st, summary)
+    story: list = [
+        paragraph(label["title"], st["title"]),
+        _header_block(left, right, width),
+        Spacer(1, 5 * mm),
+        paragraph(label["items"], st["h2"]),
+        *_invoice_items(doc, lang, label, st),
+        *_invoice_tax_summary(doc, label, st, summary),
+    ]
+    notes = [
+        label["amounts_incl" if doc.amounts_include_tax else "amounts_excl"],
+        label["rounding"],
+    ]
+    note = doc.notes_ja if lang == "ja" else doc.notes_en
+    if note:
+        notes.append(note)
+    story += [Spacer(1, 3 * mm), *(paragraph(text, st["small"]) for text in notes)]
+    seller = doc.issuer
+    footer = f"{label['title']} {doc.invoice_number} — {seller.name(lang)} ({seller.registration_number})"
+    return build_pdf(story, title=f"{label['title']} {doc.invoice_number}", footer=footer)
 
+
+def _invoice_parties(
+    doc: InvoiceDoc, lang: str, label: dict, st: dict, summary
+) -> tuple[list, list]:
+    """The header's two columns: recipient, period and amount due; number, dates and issuer."""
     issuer, recipient = doc.issuer, doc.recipient
     if doc.kind == "purchase_statement":
         # The buyer prepares a 仕入明細書 and addresses it to the seller (the issuer of
@@ -197,12 +222,12 @@ def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
     if issuer.contact:
         right.append(paragraph(issuer.contact, st["right"]))
 
-    story: list = [
-        paragraph(label["title"], st["title"]),
-        _header_block(left, right, width),
-        Spacer(1, 5 * mm),
-        paragraph(label["items"], st["h2"]),
-    ]
+    return left, right
+
+
+def _invoice_items(doc: InvoiceDoc, lang: str, label: dict, st: dict) -> list:
+    """The line items, as tables split across pages."""
+    story: list = []
     rows = [
         [
             _line_date(line, lang),
@@ -219,7 +244,12 @@ def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
     for part in chunked(rows) if rows else [[]]:
         story.append(data_table(label["cols"], part, widths, numeric_from=2))
 
-    story += [Spacer(1, 5 * mm), paragraph(label["per_rate"], st["h2"])]
+    return story
+
+
+def _invoice_tax_summary(doc: InvoiceDoc, label: dict, st: dict, summary) -> list:
+    """Per tax rate: taxable amount and tax, then subtotal, tax and total."""
+    story: list = [Spacer(1, 5 * mm), paragraph(label["per_rate"], st["h2"])]
     rate_rows = [
         [percent(r.rate), yen(r.taxable_jpy), yen(r.tax_jpy), yen(r.total_jpy)]
         for r in summary.per_rate
@@ -247,17 +277,7 @@ def render_invoice_pdf(doc: InvoiceDoc, language: str = "ja") -> bytes:
             ],
         )
     )
-    notes = [
-        label["amounts_incl" if doc.amounts_include_tax else "amounts_excl"],
-        label["rounding"],
-    ]
-    note = doc.notes_ja if lang == "ja" else doc.notes_en
-    if note:
-        notes.append(note)
-    story += [Spacer(1, 3 * mm), *(paragraph(text, st["small"]) for text in notes)]
-    seller = doc.issuer
-    footer = f"{label['title']} {doc.invoice_number} — {seller.name(lang)} ({seller.registration_number})"
-    return build_pdf(story, title=f"{label['title']} {doc.invoice_number}", footer=footer)
+    return story
 
 
 def render_statement_pdf(doc: StatementDoc, language: str = "ja") -> bytes:

@@ -33,28 +33,30 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
-def _dec(value: Any) -> Decimal:
+def _as_decimal(value: Any) -> Decimal:
     return Decimal(str(value or 0))
 
 
 def _demand_now(w: dict[str, Any]) -> Decimal:
     """CU a workload bid for in the firm interval (batch: its rate cap within its window)."""
     if w.get("kind") == WorkloadKind.INFERENCE:
-        return _dec(_first(w.get("demand", 0)))
+        return _as_decimal(_first(w.get("demand", 0)))
     if int(w.get("earliest", 0)) > 0 or int(w.get("deadline", 0)) < 0:
         return Decimal(0)
-    remaining = _dec(w.get("remaining_cu_intervals"))
+    remaining = _as_decimal(w.get("remaining_cu_intervals"))
     cap = w.get("max_cu")
-    return remaining if cap is None else min(remaining, _dec(_first(cap)))
+    return remaining if cap is None else min(remaining, _as_decimal(_first(cap)))
 
 
 def firm_figures(interval_start: datetime, snapshot: dict[str, Any]) -> FirmFigures:
     hours = float(snapshot.get("interval_minutes", 30)) / 60
     carbon = {a["id"]: float(_first(a.get("carbon", 0)) or 0) for a in snapshot["areas"]}
     sites = {s["id"]: s for s in snapshot["sites"]}
-    capacity = {o["site"]: _dec(_first(o["cu"])) for o in snapshot.get("capacity_offers", [])}
+    capacity = {
+        o["site"]: _as_decimal(_first(o["cu"])) for o in snapshot.get("capacity_offers", [])
+    }
     energy = {
-        public_id_pk(o["id"]): (o["area"], _dec(_first(o["kwh"])))
+        public_id_pk(o["id"]): (o["area"], _as_decimal(_first(o["kwh"])))
         for o in snapshot.get("energy_offers", [])
     }
     demand = sum((_demand_now(w) for w in snapshot.get("workloads", [])), Decimal(0))

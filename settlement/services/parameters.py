@@ -38,7 +38,7 @@ def _snapshot(params: SettlementParameters) -> dict[str, str]:
     return {name: str(getattr(params, name)) for name in EDITABLE}
 
 
-def _clean(name: str, value: Any, errors: dict[str, list[str]]) -> Decimal | int | None:
+def _checked_value(name: str, value: Any, errors: dict[str, list[str]]) -> Decimal | int | None:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -65,7 +65,9 @@ def settlement_parameters_update(*, actor: Actor, **changes: Any) -> SettlementP
     for name in set(changes) - set(EDITABLE):
         errors[name] = [_("Unknown field.")]
     cleaned = {
-        name: _clean(name, value, errors) for name, value in changes.items() if name in BOUNDS
+        name: _checked_value(name, value, errors)
+        for name, value in changes.items()
+        if name in BOUNDS
     }
     if errors:
         raise InvalidInput.from_errors(errors)

@@ -71,11 +71,11 @@ def current_readings(interval_start: datetime) -> dict[str, Decimal]:
 
 
 def interval_input(run: ClearingRun, params: SettlementParameters) -> IntervalInput:
-    k = run.interval_start
+    interval_start = run.interval_start
     allocations = [
         AllocationRow(*row)
         for row in Allocation.objects.filter(
-            run=run, interval_start=k, is_current=True
+            run=run, interval_start=interval_start, is_current=True
         ).values_list(
             "site_id",
             "workload_id",
@@ -88,12 +88,14 @@ def interval_input(run: ClearingRun, params: SettlementParameters) -> IntervalIn
     awards = [
         AwardRow(*row)
         for row in EnergyAward.objects.filter(
-            run=run, interval_start=k, is_current=True
+            run=run, interval_start=interval_start, is_current=True
         ).values_list("offer_id", "offer__organisation_id", "offer__area_id", "kwh", "jpy_per_kwh")
     ]
     orders = [
         OrderRow(*row)
-        for row in DispatchOrder.objects.filter(run=run, interval_start=k, is_current=True)
+        for row in DispatchOrder.objects.filter(
+            run=run, interval_start=interval_start, is_current=True
+        )
         .order_by("id")
         .values_list("id", "kind", "organisation_id", "site_id", "area_id")
     ]
@@ -106,7 +108,9 @@ def interval_input(run: ClearingRun, params: SettlementParameters) -> IntervalIn
     }
     grid = {
         row["area_id"]: row["kwh"]
-        for row in GridPurchase.objects.filter(run=run, interval_start=k, is_current=True)
+        for row in GridPurchase.objects.filter(
+            run=run, interval_start=interval_start, is_current=True
+        )
         .values("area_id")
         .annotate(kwh=Sum("kwh"))
     }
@@ -117,21 +121,21 @@ def interval_input(run: ClearingRun, params: SettlementParameters) -> IntervalIn
         awards=awards,
         sites=sites,
         area_price=dict(
-            EnergyPrice.objects.filter(run=run, interval_start=k).values_list(
+            EnergyPrice.objects.filter(run=run, interval_start=interval_start).values_list(
                 "area_id", "jpy_per_kwh"
             )
         ),
         grid_kwh=grid,
         uplift=firm_uplift(run, allocations, awards),
-        delivered=current_readings(k),
+        delivered=current_readings(interval_start),
         fee_jpy_per_cu_h=params.market_fee_jpy_per_cu_h,
         deviation_multiplier=params.deviation_multiplier,
     )
 
 
-def _price_at(bid, k: datetime) -> Decimal:
-    """A bid's price (JSON list, one per interval) in interval k."""
-    index = int((k - bid.start) / calendar.INTERVAL)
+def _price_at(bid, interval_start: datetime) -> Decimal:
+    """A bid's price (JSON list, one per interval) in the interval starting then."""
+    index = int((interval_start - bid.start) / calendar.INTERVAL)
     return Decimal(str(bid.price[index])) if 0 <= index < len(bid.price) else Decimal(0)
 
 
@@ -166,7 +170,7 @@ def _recomputed_firm_uplift(
     its limit, a capacity or energy offer receives at least its price. Rounded up to the
     sen, as the engine does, so nobody ends below its bid.
     """
-    k = run.interval_start
+    interval_start = run.interval_start
     half = Decimal("0.5")
     out = []
     for participant, organisation_id in (
@@ -191,12 +195,12 @@ def _recomputed_firm_uplift(
             # A site's offers are price steps: each is made whole on its own sales only.
             bid = CapacityOffer.objects.filter(pk=pk).only("start", "price").first()
             if bid is not None:
-                price = _price_at(bid, k)
+                price = _price_at(bid, interval_start)
                 amount = sum(
                     (
                         sale.cu * half * (price - sale.jpy_per_cu_h)
                         for sale in CapacitySale.objects.filter(
-                            run=run, interval_start=k, offer_id=pk, is_current=True
+                            run=run, interval_start=interval_start, offer_id=pk, is_current=True
                         )
                     ),
                     Decimal(0),
@@ -204,7 +208,7 @@ def _recomputed_firm_uplift(
         elif prefix == ENERGY_OFFER:
             bid = EnergyOffer.objects.filter(pk=pk).only("start", "price").first()
             if bid is not None:
-                price = _price_at(bid, k)
+                price = _price_at(bid, interval_start)
                 amount = sum(
                     (e.kwh * (price - e.jpy_per_kwh) for e in awards if e.offer_id == pk),
                     Decimal(0),
