@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aggregator.exchange.replay import replay_run
 from aggregator.exchange.tasks import clear_interval
+from aggregator.platform.models import AuditEvent
 from market import calendar
 from market.models.clearing import Allocation, EnergyAward
 from market.models.dispatch import (
@@ -40,7 +41,10 @@ def test_bids_clear_on_a_real_worker_and_orders_are_pushed_and_acknowledged(
     assert run.attempts == 1 and run.error == ""
     assert Allocation.objects.filter(run=run, cu__gt=0).count() >= 2
     assert EnergyAward.objects.filter(run=run, kwh__gt=0).exists()
-    assert replay_run(run).ok, "the stored result is not what the stored snapshot solves to"
+    verdict = replay_run(run)
+    assert verdict.ok, "the stored result is not what the stored snapshot solves to"
+    # Verified independently: the replay solved it with another backend than the worker.
+    assert verdict.replay_solver and verdict.replay_solver != verdict.run_solver
     orders = assert_orders_once(run)
     # Every organisation with a part in the interval got its orders at its own receiver,
     # which checked the HMAC signature with the secret it was given at registration.
@@ -135,4 +139,29 @@ def test_an_outage_amends_orders_and_the_new_versions_are_pushed_once(market_fac
         f"/api/v1/orders/{hosting.pk}/acknowledge", {"decision": "accept"}, format="json"
     )
     assert accepted.status_code == 200, accepted.content
+    assert not workers.failures(), workers.failures()
+
+
+def test_a_worker_out_of_time_publishes_the_flagged_fallback_on_time(market_factory, workers):
+    """The worker's settings leave no time at all (the interval is 'about to start'): its
+    clearing must still finish, with the greedy allocation flagged as the fallback, and the
+    orders must still go out. The fallback's prices follow the price rule with that allocation
+    fixed, so the regulator's replay, with another backend, reproduces the run exactly."""
+    market = market_factory(horizon=4)
+    workers.start(concurrency=2, CLEARING_FINISH_BEFORE_S=str(10**9), CLEARING_MIN_BUDGET_S="0")
+    clear_interval.delay(calendar.iso_z(market.interval), calendar.iso_z(market.gate_closure))
+    wait_for(all_delivered, timeout=60, what="every order pushed", context=workers.logs)
+
+    run = assert_one_completed_run(market)
+    assert run.fallback["reason"] == "time_budget", run.fallback
+    assert run.fallback["allocation"] == "greedy" and run.fallback["time_budget_s"] == 0
+    assert Allocation.objects.filter(run=run, cu__gt=0).exists()
+    event = AuditEvent.objects.filter(code="market.clearing.completed").latest("seq")
+    assert event.payload["fallback"] == run.fallback
+    orders = assert_orders_once(run)
+    assert_each_key_received_once(market, orders)
+    assert run.fallback["prices"] == "price_rule"
+    verdict = replay_run(run)
+    assert verdict.ok, verdict.first_difference
+    assert verdict.replay_solver != verdict.run_solver
     assert not workers.failures(), workers.failures()
