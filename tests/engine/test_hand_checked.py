@@ -238,6 +238,7 @@ def test_shared_scenarios_reach_the_known_optimum(name, lp_optimum, mip_optimum)
     assert_matches_golden(name, result)
 
 
+@pytest.mark.slow
 def test_national_medium_solves_within_the_gap_of_its_lp_bound():
     result = solve(scenario("national-medium"), SolveOptions(mip_time_limit_s=20))
     assert result.stats["lp_bound_jpy"] == pytest.approx(17_144_773.28, abs=0.05)
@@ -249,6 +250,7 @@ def test_national_medium_solves_within_the_gap_of_its_lp_bound():
     assert_matches_golden("national-medium", result)
 
 
+@pytest.mark.slow
 def test_large_lp_path_reaches_the_readme_lp_optimum():
     # Without gang sizes national-medium is the LP whose optimum the README gives as the
     # bound; at 54 k columns (inference classes aggregated) it takes the interior-point path
