@@ -297,6 +297,13 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 # The whole of one push attempt — lookup, connect, TLS, send, status line and headers —
 # ends after this many seconds, however slowly a receiver trickles (operators/webhooks.py).
 WEBHOOK_TIMEOUT_S = env_int("WEBHOOK_TIMEOUT_S", 10)
+# After a secret rotation the old secret keeps signing beside the new one for this many
+# hours, so receivers can switch without losing orders (docs/webhooks.md); 0: it stops at once.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+if not 0 <= WEBHOOK_SECRET_OVERLAP_HOURS <= 24 * 30:
+    raise ImproperEnvironment(
+        f"WEBHOOK_SECRET_OVERLAP_HOURS={WEBHOOK_SECRET_OVERLAP_HOURS} is not within 0–720"
+    )
 
 # --- Tamper evidence --------------------------------------------------------------------
 # The key of the audit chain's and the ledger's MACs and of the signed checkpoints; it must

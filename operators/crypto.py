@@ -42,8 +42,41 @@ def _webhook_cipher() -> AESGCM:
     return AESGCM(hashlib.sha256(material).digest())
 
 
+# Standard Webhooks (standardwebhooks.com): a symmetric secret is `whsec_` + the standard
+# base64 (with padding) of 24–64 random bytes, and the HMAC key is those decoded bytes.
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, no secret)
+WEBHOOK_SECRET_BYTES = 32
+
+
 def new_webhook_secret() -> str:
-    return "whsec_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    raw = secrets.token_bytes(WEBHOOK_SECRET_BYTES)
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(raw).decode("ascii")
+
+
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_` secret: its base64-decoded bytes (strictly decoded)."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError("a webhook secret starts with whsec_")
+    try:
+        key = base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX) :], validate=True)
+    except ValueError as exc:  # binascii.Error is a ValueError
+        raise ValueError("a webhook secret is whsec_ + standard base64") from exc
+    if not key:
+        raise ValueError("a webhook secret needs a key after whsec_")
+    return key
+
+
+# Before Standard Webhooks, secrets were `whsec_` + URL-safe base64 and the HMAC key was the
+# whole string's UTF-8 bytes (49 bytes: `whsec_` and 43 characters). Re-encoding those bytes
+# gives a standard secret with the *same* key, so nothing that signs or verifies changes
+# key; only the written form of the secret does (migration operators 0004, docs/webhooks.md).
+def legacy_secret_as_standard(legacy: str) -> str:
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(legacy.encode("utf-8")).decode("ascii")
+
+
+def standard_secret_as_legacy(secret: str) -> str:
+    """The inverse, for a secret that `legacy_secret_as_standard` wrote."""
+    return base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX) :], validate=True).decode("utf-8")
 
 
 def encrypt_secret(secret: str) -> bytes:

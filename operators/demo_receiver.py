@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from operators.crypto import decrypt_secret
 from operators.models import WebhookEndpoint
-from operators.webhooks import SIGNATURE_HEADER, verify_signature
+from operators.selectors import webhook_signing_keys
+from operators.webhooks import WEBHOOK_ID_HEADER, verify_standard
 
 logger = logging.getLogger("wattbit.demo.receiver")
 
@@ -25,17 +27,21 @@ logger = logging.getLogger("wattbit.demo.receiver")
 def demo_receiver(request, slug: str) -> HttpResponse:
     if not settings.DEBUG:
         raise Http404
-    header = request.headers.get(SIGNATURE_HEADER, "")
-    secrets = [
-        decrypt_secret(e.secret_encrypted)
-        for e in WebhookEndpoint.objects.filter(organisation__slug=slug, is_active=True)
-    ]
-    if not any(verify_signature(secret, header, request.body) for secret in secrets):
+    # A participant's receiver knows its own secrets: here, every secret that signs for
+    # the organisation's active endpoints (both of them during a rotation's overlap).
+    now = timezone.now()
+    keys = []
+    for endpoint in WebhookEndpoint.objects.filter(organisation__slug=slug, is_active=True):
+        try:
+            keys += [k.key for k in webhook_signing_keys(endpoint=endpoint, now=now)]
+        except (ValueError, InvalidTag):
+            continue
+    if not verify_standard(keys, request.headers, request.body):
         logger.warning("demo receiver %s: bad signature", slug)
         return HttpResponse("bad signature", status=401)
     logger.info(
         "demo receiver %s: order %s accepted for processing",
         slug,
-        request.headers.get("Idempotency-Key", "?"),
+        request.headers.get(WEBHOOK_ID_HEADER, "?"),
     )
     return HttpResponse("ok")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -163,20 +165,52 @@ class Site(models.Model):
 
 
 class WebhookEndpoint(models.Model):
-    """Where dispatch orders are pushed. The signing secret is encrypted at rest (we sign with it)."""
+    """Where dispatch orders are pushed. Signing secrets are encrypted at rest (we sign with
+    them): the current one, and after a rotation the previous one until its overlap ends."""
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
+    # A `whsec_` Standard Webhooks secret (operators/crypto.py), encrypted.
     secret_encrypted = models.BinaryField()
+    # What the participant can recognise their secret by: its first characters as issued.
     secret_prefix = models.CharField(max_length=16)
+    # Issued before Standard Webhooks (operators 0004): stored re-encoded with the same key,
+    # and it still signs the old Wattbit-Signature header too (this release only).
+    secret_legacy = models.BooleanField(default=False)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    # The secret replaced by the last rotation: it signs beside the current one until
+    # previous_secret_expires_at (WEBHOOK_SECRET_OVERLAP_HOURS after the rotation).
+    previous_secret_encrypted = models.BinaryField(null=True, blank=True)
+    previous_secret_prefix = models.CharField(max_length=16, blank=True)
+    previous_secret_legacy = models.BooleanField(default=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    previous_secret_encrypted__isnull=True, previous_secret_expires_at__isnull=True
+                )
+                | Q(
+                    previous_secret_encrypted__isnull=False,
+                    previous_secret_expires_at__isnull=False,
+                ),
+                name="webhook_previous_secret_has_expiry",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.url
+
+    def previous_secret_signs_until(self, now: datetime) -> datetime | None:
+        """When the previous secret stops signing, if it still signs at `now`."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret_encrypted is None or expires is None or expires <= now:
+            return None
+        return expires

@@ -15,6 +15,7 @@ portal = [
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/<int:pk>/toggle/", views.webhook_toggle, name="webhook-toggle"),
+    path("webhooks/<int:pk>/rotate/", views.webhook_rotate, name="webhook-rotate"),
 ]
 
 urlpatterns = [

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from operators.actors import Actor
+from operators.crypto import decrypt_secret, webhook_signing_key
 from operators.models import ApiKey, Membership, Organisation, Site, WebhookEndpoint
+from operators.webhooks import SigningKey
 
 
 def organisation_list(*, actor: Actor) -> QuerySet[Organisation]:
@@ -43,3 +47,21 @@ def site_directory() -> QuerySet[Site]:
 
 def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(organisation=actor.organisation)
+
+
+def webhook_signing_keys(*, endpoint: WebhookEndpoint, now: datetime) -> list[SigningKey]:
+    """The keys that sign this endpoint's pushes at `now`: the current secret's, then the
+    previous secret's while its overlap lasts. For the dispatch relay (the system acts), so
+    not scoped to a requester; raises ValueError or InvalidTag for an unreadable secret."""
+    keys = [
+        SigningKey(
+            webhook_signing_key(decrypt_secret(endpoint.secret_encrypted)),
+            legacy=endpoint.secret_legacy,
+        )
+    ]
+    if endpoint.previous_secret_signs_until(now) is not None:
+        previous = decrypt_secret(endpoint.previous_secret_encrypted)
+        keys.append(
+            SigningKey(webhook_signing_key(previous), legacy=endpoint.previous_secret_legacy)
+        )
+    return keys

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -100,11 +101,36 @@ def webhook_list(request):
             apply_service_errors(form, exc)
         else:
             form = WebhookEndpointForm()
-    endpoints = selectors.webhook_endpoint_list(actor=request.actor).order_by("-id")
+    return _webhook_page(request, form, new_secret=new_secret)
+
+
+@require_POST
+@portal_view
+def webhook_rotate(request, pk: int):
+    endpoint = get_object_or_404(selectors.webhook_endpoint_list(actor=request.actor), pk=pk)
+    endpoint, new_secret = services.webhook_endpoint_rotate_secret(
+        actor=request.actor, endpoint=endpoint
+    )
+    # Rendered, not redirected: the new secret is shown this once and never stored in clear.
+    return _webhook_page(request, WebhookEndpointForm(), new_secret=new_secret, rotated=endpoint)
+
+
+def _webhook_page(request, form, *, new_secret=None, rotated=None):
+    now = timezone.now()
+    endpoints = list(selectors.webhook_endpoint_list(actor=request.actor).order_by("-id"))
+    for endpoint in endpoints:
+        endpoint.previous_signs_until = endpoint.previous_secret_signs_until(now)
     return render(
         request,
         "operators/webhooks.html",
-        {"form": form, "endpoints": endpoints, "new_secret": new_secret},
+        {
+            "form": form,
+            "endpoints": endpoints,
+            "new_secret": new_secret,
+            "rotated_until": rotated.previous_secret_signs_until(now) if rotated else None,
+            "rotated_prefix": rotated.previous_secret_prefix if rotated else "",
+            "rotated": rotated,
+        },
     )
 
 

@@ -1,13 +1,25 @@
 """Signed webhook pushes: the signature scheme, and an HTTP client that stays off private
 networks and keeps a total deadline per attempt.
 
-Signature (like Stripe's): header `Wattbit-Signature: t=<unix seconds>,v1=<hex>` where
-v1 = HMAC-SHA256(secret, "<t>." + raw body). Receivers recompute it, compare in constant
-time and reject timestamps older than five minutes (docs/webhooks.md).
+Signatures follow Standard Webhooks (https://www.standardwebhooks.com, docs/webhooks.md):
+
+    webhook-id: <the order version's idempotency key>
+    webhook-timestamp: <unix seconds>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")> [v1,… …]
+
+one `v1,` signature per secret that signs (two while a rotation overlaps), the key being
+the base64-decoded bytes after `whsec_`. Receivers verify with any Standard Webhooks
+library, which also rejects timestamps more than five minutes off.
+
+The pre-Standard header `Wattbit-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key,
+"<t>." + body)>` is added for this release only, and only while a secret from before the
+change still signs (market.services.dispatch), so receivers deployed against it keep working
+while they move over.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -17,39 +29,93 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from operators.addresses import address_problem
 
-SIGNATURE_HEADER = "Wattbit-Signature"
+WEBHOOK_ID_HEADER = "webhook-id"
+WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp"
+WEBHOOK_SIGNATURE_HEADER = "webhook-signature"
+LEGACY_SIGNATURE_HEADER = "Wattbit-Signature"
 DEFAULT_TOLERANCE_S = 300
 MAX_RESPONSE_BYTES = 64 * 1024
 
 
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class SigningKey:
+    """One secret that signs an endpoint's pushes. `legacy`: it dates from before Standard
+    Webhooks, so its pushes also carry the old Wattbit-Signature header."""
+
+    key: bytes
+    legacy: bool = False
+
+    def __repr__(self) -> str:  # never print key material
+        return f"SigningKey(legacy={self.legacy})"
+
+
+def sign_v1(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
+    """One Standard Webhooks symmetric signature, `v1,<base64>`."""
+    # The spec: the id must not contain "." — "a.1" at t=2 would sign what "a" at t=1 does
+    # with another body. Ours are `ord-<run>-<org>-<kind>-<place>-v<n>` (slugs and digits).
+    if "." in msg_id or not msg_id:
+        raise ValueError("a webhook id is non-empty and contains no '.'")
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode("ascii")
+
+
+def signed_headers(
+    keys: Sequence[SigningKey], msg_id: str, body: bytes, timestamp: int
+) -> dict[str, str]:
+    """The headers of one push, signed by every key that signs now (current key first)."""
+    if not keys:
+        raise ValueError("a push needs at least one signing key")
+    headers = {
+        WEBHOOK_ID_HEADER: msg_id,
+        WEBHOOK_TIMESTAMP_HEADER: str(timestamp),
+        WEBHOOK_SIGNATURE_HEADER: " ".join(sign_v1(k.key, msg_id, timestamp, body) for k in keys),
+    }
+    legacy = next((k for k in keys if k.legacy), None)
+    if legacy is not None:
+        headers[LEGACY_SIGNATURE_HEADER] = legacy_signature(legacy.key, body, timestamp)
+    return headers
+
+
+def legacy_signature(key: bytes, body: bytes, timestamp: int) -> str:
+    """The pre-Standard `Wattbit-Signature` value (removed in the next release)."""
+    mac = hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
 
 
-def verify_signature(
-    secret: str,
-    header: str,
+def verify_standard(
+    keys: Sequence[bytes],
+    headers: Mapping[str, str],
     body: bytes,
     *,
     tolerance_s: int = DEFAULT_TOLERANCE_S,
     now: float | None = None,
 ) -> bool:
-    """True if `header` signs `body` with `secret` within the replay tolerance."""
+    """True if one of the `v1,` signatures in `headers` signs `body` with one of `keys`
+    within the replay tolerance: what a Standard Webhooks receiver checks (the demo's)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    msg_id = lowered.get(WEBHOOK_ID_HEADER, "")
     try:
-        fields = dict(item.split("=", 1) for item in header.split(","))
-        timestamp = int(fields["t"])
-    except (ValueError, KeyError):
+        timestamp = int(lowered.get(WEBHOOK_TIMESTAMP_HEADER, ""))
+    except ValueError:
+        return False
+    if not msg_id or "." in msg_id:
         return False
     if abs((now if now is not None else time.time()) - timestamp) > tolerance_s:
         return False
-    expected = signature_header(secret, body, timestamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, fields.get("v1", ""))
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a header may carry any.
+    offered = [
+        o.encode("utf-8", "replace") for o in lowered.get(WEBHOOK_SIGNATURE_HEADER, "").split(" ")
+    ]
+    expected = [sign_v1(key, msg_id, timestamp, body).encode() for key in keys]
+    # Compare every pair, so the time taken does not tell which one matched.
+    matches = [hmac.compare_digest(e, o) for e in expected for o in offered if o]
+    return any(matches)
 
 
 @dataclass(frozen=True)

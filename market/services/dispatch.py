@@ -8,11 +8,11 @@ the lease to expire and the delivery is pushed again with the same Idempotency-K
 from __future__ import annotations
 
 import random
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -33,13 +33,13 @@ from market.models.dispatch import (
 )
 from market.services.orders import order_payload
 from operators.actors import Actor
-from operators.crypto import decrypt_secret
+from operators.models import WebhookEndpoint
+from operators.selectors import webhook_signing_keys
 from operators.webhooks import (
-    SIGNATURE_HEADER,
     PushResult,
     longest_attempt_s,
     post_json,
-    signature_header,
+    signed_headers,
 )
 
 BACKOFF_BASE_S = 2.0
@@ -94,15 +94,31 @@ def _claim(delivery_id: int, now: datetime, clock: datetime, lease: timedelta) -
     )
 
 
-def _request(delivery: OrderDelivery) -> tuple[str, bytes, dict[str, str]]:
+@dataclass(frozen=True)
+class _Push:
+    endpoint: WebhookEndpoint
+    body: bytes
+    msg_id: str
+
+
+def _prepare(delivery: OrderDelivery) -> _Push:
+    """Everything a push needs from the database, read before the pushes start."""
     body = canonical_json_bytes(order_payload(delivery.order))
-    secret = decrypt_secret(delivery.endpoint.secret_encrypted)
-    headers = {
-        SIGNATURE_HEADER: signature_header(secret, body, int(time.time())),
-        "Idempotency-Key": delivery.order.idempotency_key,
+    return _Push(delivery.endpoint, body, delivery.order.idempotency_key)
+
+
+def _headers(push: _Push) -> dict[str, str]:
+    # Signed just before sending, not when the batch was read: a batch's tail may go out
+    # minutes later (slow receivers), and receivers refuse timestamps 5 minutes off. Which
+    # secrets sign is decided at the same instant (a rotation's overlap ends on time).
+    now = timezone.now()
+    keys = webhook_signing_keys(endpoint=push.endpoint, now=now)
+    return {
+        **signed_headers(keys, push.msg_id, push.body, int(now.timestamp())),
+        # The same value as webhook-id, kept for receivers that dedupe on it.
+        "Idempotency-Key": push.msg_id,
         "User-Agent": "wattbit-dispatch/1",
     }
-    return delivery.endpoint.url, body, headers
 
 
 @transaction.atomic
@@ -160,13 +176,18 @@ def deliveries_push_due(
             "order__organisation", "order__site", "endpoint"
         )
     )
-    requests = [_request(d) for d in deliveries]
+    pushes = [_prepare(d) for d in deliveries]
 
-    def send(request: tuple[str, bytes, dict[str, str]]) -> PushResult:
-        url, body, headers = request
+    def send(push: _Push) -> PushResult:
+        try:
+            headers = _headers(push)
+        except (ValueError, InvalidTag):
+            # One endpoint's unreadable secret (another SECRET_KEY, a damaged row) must not
+            # stop the batch: its delivery records the failure; rotating the secret mends it.
+            return PushResult(None, 0, "cannot sign: the endpoint's secret is unreadable")
         return post_json(
-            url,
-            body,
+            push.endpoint.url,
+            push.body,
             headers,
             timeout_s=timeout_s,
             allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
@@ -174,7 +195,7 @@ def deliveries_push_due(
 
     # Pushes are I/O-bound: a few threads keep one slow receiver from holding up the rest.
     with ThreadPoolExecutor(max_workers=PUSH_THREADS) as pool:
-        outcomes = list(pool.map(send, requests))
+        outcomes = list(pool.map(send, pushes))
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         state = _record(delivery, outcome, now)
         summary.attempted += 1

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from aggregator.platform.access import Scope
@@ -153,10 +157,48 @@ class SiteInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
+def _now() -> datetime:
+    return timezone.now()
+
+
 class WebhookEndpointSerializer(serializers.ModelSerializer):
+    secret_format = serializers.SerializerMethodField(
+        help_text="`standard`: a Standard Webhooks secret as issued. `legacy`: issued before "
+        "Standard Webhooks; give a library `whsec_` + base64 of the secret's UTF-8 bytes, or "
+        "rotate (docs/webhooks.md). Legacy secrets also sign the Wattbit-Signature header."
+    )
+    previous_secret_prefix = serializers.SerializerMethodField(
+        help_text="The secret replaced by the last rotation, while it still signs; else null."
+    )
+    previous_secret_signs_until = serializers.SerializerMethodField(
+        help_text="Until when the replaced secret still signs beside the current one (both "
+        "signatures in `webhook-signature`); null when it no longer does."
+    )
+
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "description", "is_active", "secret_prefix", "created_at"]
+        fields = [
+            "id",
+            "url",
+            "description",
+            "is_active",
+            "secret_prefix",
+            "secret_format",
+            "secret_rotated_at",
+            "previous_secret_prefix",
+            "previous_secret_signs_until",
+            "created_at",
+        ]
+
+    def get_secret_format(self, obj) -> Literal["standard", "legacy"]:
+        return "legacy" if obj.secret_legacy else "standard"
+
+    def get_previous_secret_prefix(self, obj) -> str | None:
+        return obj.previous_secret_prefix if obj.previous_secret_signs_until(_now()) else None
+
+    def get_previous_secret_signs_until(self, obj) -> datetime | None:
+        until = obj.previous_secret_signs_until(_now())
+        return serializers.DateTimeField().to_representation(until) if until else None
 
 
 class WebhookEndpointCreateSerializer(serializers.Serializer):
@@ -171,4 +213,12 @@ class WebhookEndpointUpdateSerializer(serializers.Serializer):
 
 
 class WebhookSecretSerializer(serializers.Serializer):
-    secret = serializers.CharField(help_text="The signing secret. Shown this once.")
+    secret = serializers.CharField(
+        help_text="The new signing secret (`whsec_` + base64). Shown this once."
+    )
+    previous_secret_signs_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until when the replaced secret still signs beside the new one; null "
+        "when it stopped at once (no overlap configured).",
+    )
+    endpoint = WebhookEndpointSerializer()

@@ -236,8 +236,16 @@ class WebhookEndpointViewSet(
     @extend_schema(request=None, responses=s.WebhookSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        """Replace the signing secret; the old one stops working at once."""
-        secret = services.webhook_endpoint_rotate_secret(
+        """Issue a new signing secret (shown this once). The replaced secret keeps signing
+        beside it until `previous_secret_signs_until` (24 h by default), then stops."""
+        endpoint, secret = services.webhook_endpoint_rotate_secret(
             actor=self.actor, endpoint=self.get_object()
         )
-        return Response({"secret": secret})
+        endpoint_data = s.WebhookEndpointSerializer(endpoint).data
+        return Response(
+            {
+                "secret": secret,
+                "previous_secret_signs_until": endpoint_data["previous_secret_signs_until"],
+                "endpoint": endpoint_data,
+            }
+        )

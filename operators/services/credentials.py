@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -16,11 +17,13 @@ from operators.actors import Actor
 from operators.choices import OperatorsAudit
 from operators.crypto import (
     api_key_matches,
+    decrypt_secret,
     encrypt_secret,
     hash_api_key,
     new_api_key,
     new_webhook_secret,
     split_api_key,
+    webhook_signing_key,
 )
 from operators.models import (
     ApiKey,
@@ -156,15 +159,66 @@ def webhook_endpoint_update(
 
 
 @transaction.atomic
-def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> str:
+def webhook_endpoint_rotate_secret(
+    *, actor: Actor, endpoint: WebhookEndpoint, now: datetime | None = None
+) -> tuple[WebhookEndpoint, str]:
+    """Issue a new signing secret, returned once. The replaced one keeps signing beside it
+    for WEBHOOK_SECRET_OVERLAP_HOURS (until `previous_secret_expires_at`), then stops; a
+    secret replaced earlier whose overlap has not ended stops at once (two sign at most)."""
     require_scope(actor, Scope.ADMIN)
     if endpoint.organisation_id != actor.organisation.pk:
-        raise NotFound("No such webhook endpoint.")
+        raise NotFound(_("No such webhook endpoint."))
+    now = now or timezone.now()
+    # Locked: two rotations at once would both keep the same "previous" and lose one secret.
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    dropped = endpoint.previous_secret_prefix if endpoint.previous_secret_signs_until(now) else ""
+    overlap = timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
+    if overlap and _readable(endpoint.secret_encrypted):
+        endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+        endpoint.previous_secret_prefix = endpoint.secret_prefix
+        endpoint.previous_secret_legacy = endpoint.secret_legacy
+        endpoint.previous_secret_expires_at = now + overlap
+    else:
+        # No overlap configured, or a secret nobody can sign with: nothing to keep.
+        endpoint.previous_secret_encrypted = None
+        endpoint.previous_secret_prefix = ""
+        endpoint.previous_secret_legacy = False
+        endpoint.previous_secret_expires_at = None
     secret = new_webhook_secret()
     endpoint.secret_encrypted = encrypt_secret(secret)
     endpoint.secret_prefix = secret[:12]
-    endpoint.save(update_fields=["secret_encrypted", "secret_prefix"])
-    record_change(
-        actor, OperatorsAudit.WEBHOOK_SECRET_ROTATED, endpoint, {"prefix": endpoint.secret_prefix}
+    endpoint.secret_legacy = False
+    endpoint.secret_rotated_at = now
+    endpoint.save(
+        update_fields=[
+            "secret_encrypted",
+            "secret_prefix",
+            "secret_legacy",
+            "secret_rotated_at",
+            "previous_secret_encrypted",
+            "previous_secret_prefix",
+            "previous_secret_legacy",
+            "previous_secret_expires_at",
+        ]
     )
-    return secret
+    expires = endpoint.previous_secret_expires_at
+    record_change(
+        actor,
+        OperatorsAudit.WEBHOOK_SECRET_ROTATED,
+        endpoint,
+        {
+            "prefix": endpoint.secret_prefix,
+            "previous_prefix": endpoint.previous_secret_prefix,
+            "previous_signs_until": expires.isoformat() if expires else None,
+            "stopped_prefix": dropped,
+        },
+    )
+    return endpoint, secret
+
+
+def _readable(blob: bytes) -> bool:
+    try:
+        webhook_signing_key(decrypt_secret(blob))
+    except (ValueError, InvalidTag):
+        return False
+    return True

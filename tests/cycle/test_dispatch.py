@@ -1,16 +1,23 @@
-"""Pushing orders to a real local receiver: signed, once per key, retried, given up in time."""
+"""Pushing orders to a real local receiver: signed (verified by the receiver with the
+`standardwebhooks` package), once per key, retried, given up in time; secret rotation."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from aggregator.exchange.cycle import run_clear_interval
 from market.models.dispatch import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
 from market.services.dispatch import backoff_delay, deliveries_push_due, orders_flag_unacknowledged
 from operators import services as op
+from operators.crypto import encrypt_secret, legacy_secret_as_standard, new_webhook_secret
+from operators.models import WebhookEndpoint
 from operators.webhooks import longest_attempt_s
 from tests.conftest import actor_of
 from tests.cycle.conftest import gate, register_webhook
@@ -27,9 +34,12 @@ def test_orders_pushed_signed_with_idempotency_keys(market, receiver):
     (got,) = receiver.received
     order = DispatchOrder.objects.get(run=run, organisation__slug="beta")
     assert got["headers"]["Idempotency-Key"] == order.idempotency_key
+    assert got["headers"]["webhook-id"] == order.idempotency_key
+    assert abs(int(got["headers"]["webhook-timestamp"]) - time.time()) < 60
+    assert "Wattbit-Signature" not in got["headers"]  # a new endpoint: Standard Webhooks only
     assert got["body"]["kind"] == "hosting" and got["body"]["site"] == "beta-kyu-1"
     assert got["body"]["lines"][0]["cu"] == 32.0
-    assert receiver.rejected == 0  # the receiver verified the HMAC signature
+    assert receiver.rejected == 0  # the receiver verified it with standardwebhooks
     delivery = OrderDelivery.objects.get(order=order)
     assert delivery.state == DeliveryState.DELIVERED and delivery.attempts == 1
     attempt = DeliveryAttempt.objects.get(delivery=delivery)
@@ -149,3 +159,103 @@ def test_a_stored_target_embedding_a_private_ipv4_is_refused_at_delivery(market,
     attempt = DeliveryAttempt.objects.get()
     assert attempt.status_code is None and attempt.error.startswith("refused:")
     assert "169.254.169.254" in attempt.error
+
+
+# --- Secret rotation: both secrets sign for the overlap, then only the new one ----------
+
+
+def _rotate(market, *, hours_ago: float = 0):
+    endpoint = WebhookEndpoint.objects.get(organisation__slug="beta")
+    return op.webhook_endpoint_rotate_secret(
+        actor=actor_of(market.charlie),
+        endpoint=endpoint,
+        now=timezone.now() - timedelta(hours=hours_ago),
+    )
+
+
+def _verifies(secret: str, raw: tuple[bytes, dict]) -> bool:
+    body, headers = raw
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+def test_during_the_overlap_the_old_and_the_new_secret_each_verify_alone(market, receiver):
+    old = register_webhook(market.charlie, receiver)
+    endpoint, new = _rotate(market)
+    assert endpoint.previous_secret_expires_at > timezone.now() + timedelta(hours=23)
+    # The receiver has not switched yet: it holds only the old secret, and it is served.
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    assert deliveries_push_due(now=gate(k)).delivered == 1
+    assert receiver.rejected == 0
+    ((body, headers),) = receiver.raw
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert _verifies(old, (body, headers)) and _verifies(new, (body, headers))
+    assert not _verifies(new_webhook_secret(), (body, headers))
+
+
+def test_after_the_overlap_only_the_new_secret_signs(market, receiver, settings):
+    settings.WEBHOOK_SECRET_OVERLAP_HOURS = 24
+    old = register_webhook(market.charlie, receiver)
+    _endpoint, new = _rotate(market, hours_ago=24.01)  # the overlap ended a moment ago
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    # A receiver still holding only the old secret now refuses the push…
+    assert deliveries_push_due(now=gate(k)).failed == 1
+    assert receiver.rejected == 1 and receiver.errors == ["No matching signature found"]
+    ((body, headers),) = receiver.raw
+    assert len(headers["webhook-signature"].split(" ")) == 1
+    assert _verifies(new, (body, headers)) and not _verifies(old, (body, headers))
+    # …and once it switches to the new secret, the retry is delivered.
+    receiver.secret = new
+    assert deliveries_push_due(now=gate(k) + timedelta(seconds=130)).delivered == 1
+
+
+def test_a_legacy_endpoint_keeps_the_old_header_until_its_overlap_ends(market, receiver):
+    # An endpoint from before Standard Webhooks, as migration operators 0004 leaves it.
+    legacy = "whsec_" + "Ab-_" * 10 + "xyz"
+    endpoint, _ = op.webhook_endpoint_create(actor=actor_of(market.charlie), url=receiver.url)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        secret_encrypted=encrypt_secret(legacy_secret_as_standard(legacy)), secret_legacy=True
+    )
+    receiver.secret = legacy_secret_as_standard(legacy)
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    assert deliveries_push_due(now=gate(k)).delivered == 1
+    ((first_body, first),) = receiver.raw
+    assert _old_rule_verifies(legacy, first_body, first["Wattbit-Signature"])
+    assert _verifies(legacy_secret_as_standard(legacy), (first_body, first))
+    # After a rotation the legacy secret still signs both headers during the overlap.
+    _endpoint, new = _rotate(market)
+    receiver.secret = new
+    OrderDelivery.objects.update(state=DeliveryState.PENDING, next_attempt_at=gate(k))
+    assert deliveries_push_due(now=gate(k)).delivered == 1
+    second_body, second = receiver.raw[1]
+    assert len(second["webhook-signature"].split(" ")) == 2
+    assert _old_rule_verifies(legacy, second_body, second["Wattbit-Signature"])
+    # Once the overlap is over, the old header goes with the legacy secret.
+    WebhookEndpoint.objects.update(previous_secret_expires_at=timezone.now())
+    OrderDelivery.objects.update(state=DeliveryState.PENDING, next_attempt_at=gate(k))
+    assert deliveries_push_due(now=gate(k)).delivered == 1
+    _body, third = receiver.raw[2]
+    assert "Wattbit-Signature" not in third and len(third["webhook-signature"].split(" ")) == 1
+
+
+def _old_rule_verifies(secret: str, body: bytes, header: str) -> bool:
+    """The pre-Standard check as the old docs told receivers to write it."""
+    fields = dict(item.split("=", 1) for item in header.split(","))
+    expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256)
+    return hmac.compare_digest(expected.hexdigest(), fields["v1"])
+
+
+def test_an_unreadable_secret_fails_its_delivery_and_not_the_batch(market, receiver):
+    register_webhook(market.charlie, receiver)
+    WebhookEndpoint.objects.update(secret_encrypted=b"\0" * 40)  # e.g. another SECRET_KEY
+    k = market.k(0)
+    run_clear_interval(interval_start=k, now=gate(k))
+    assert deliveries_push_due(now=gate(k)).failed == 1
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.error.startswith("cannot sign") and receiver.requests == 0

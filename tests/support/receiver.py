@@ -1,4 +1,8 @@
-"""A small real HTTP server standing in for a participant's webhook receiver."""
+"""A small real HTTP server standing in for a participant's webhook receiver.
+
+It verifies every push the way a participant's receiver would, with the `standardwebhooks`
+package from PyPI (not our own code): `Webhook(secret).verify(body, headers)`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from operators.webhooks import SIGNATURE_HEADER, verify_signature
+from standardwebhooks import Webhook, WebhookVerificationError
 
 
 @dataclass
@@ -18,7 +22,7 @@ class Receiver:
     seconds (status line and headers included), the slow-loris receiver of issue 14: each
     single read succeeds in time, only a total deadline stops the sender waiting."""
 
-    secret: str = ""
+    secret: str = ""  # a whsec_ secret; empty: accept anything (a test of the client alone)
     status: int = 200
     delay_s: float = 0.0
     trickle_s: float = 0.0
@@ -31,6 +35,10 @@ class Receiver:
     max_in_flight: int = 0  # requests open at once (a hang-up shows at the next write)
     trickled_bytes: int = 0
     arrivals: list[tuple[str, float]] = field(default_factory=list)  # (key, monotonic time)
+    # Every request as it came (raw body bytes and headers), verified or not, so a test can
+    # verify it again with other secrets.
+    raw: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why verification failed
     server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -45,7 +53,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 with receiver._lock:
-                    key = self.headers.get("Idempotency-Key", "")
+                    key = self.headers.get("webhook-id", "")
                     receiver.arrivals.append((key, time.monotonic()))
                     receiver.requests += 1
                     receiver.in_flight += 1
@@ -72,18 +80,24 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
-                header = self.headers.get(SIGNATURE_HEADER, "")
-                if receiver.secret and not verify_signature(receiver.secret, header, body):
-                    receiver.rejected += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
+                headers = dict(self.headers)
+                with receiver._lock:
+                    receiver.raw.append((body, headers))
+                if receiver.secret:
+                    try:
+                        Webhook(receiver.secret).verify(body, headers)
+                    except WebhookVerificationError as exc:
+                        receiver.rejected += 1
+                        receiver.errors.append(str(exc))
+                        self.send_response(401)
+                        self.end_headers()
+                        return
                 if receiver.status >= 300:
                     self.send_response(receiver.status)
                     self.send_header("Location", "http://169.254.169.254/")
                     self.end_headers()
                     return
-                key = self.headers.get("Idempotency-Key", "")
+                key = self.headers.get("webhook-id", "")
                 if key in receiver.seen_keys:
                     receiver.duplicates += 1
                 else:
