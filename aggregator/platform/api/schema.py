@@ -44,6 +44,8 @@ WRITES = {
 class ProblemAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if getattr(self.view, "documents_webhook_receiver", False):
+            return responses  # a participant's receiver answers, not the API
         component = ResolvedComponent(
             name="Problem", type=ResolvedComponent.SCHEMA, object="Problem", schema=PROBLEM_SCHEMA
         )
