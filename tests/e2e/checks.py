@@ -52,9 +52,10 @@ def assert_each_key_received_once(market: Market, orders: list[DispatchOrder]) -
         got = [r["headers"]["Idempotency-Key"] for r in receiver.received]
         assert sorted(got) == expected, (slug, got, expected)
         assert len(receiver.seen_keys) == len(expected)
-        assert receiver.rejected == 0, f"{slug}: {receiver.rejected} bad signatures"
+        assert receiver.rejected == 0, f"{slug}: bad signatures: {receiver.errors}"
         for item in receiver.received:
             assert item["body"]["idempotency_key"] == item["headers"]["Idempotency-Key"]
+            assert item["headers"]["webhook-id"] == item["headers"]["Idempotency-Key"]
             assert item["body"]["organisation"] == slug
 
 

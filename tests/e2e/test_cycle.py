@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from standardwebhooks import Webhook
+
 from aggregator.exchange.replay import replay_run
 from aggregator.exchange.tasks import clear_interval
 from aggregator.platform.models import AuditEvent
@@ -32,6 +34,15 @@ def test_bids_clear_on_a_real_worker_and_orders_are_pushed_and_acknowledged(
 ):
     market = market_factory(horizon=4)
     workers.start(concurrency=2)
+    # One participant rotates its secret over REST just before; its receiver has not
+    # switched yet and still holds only the old secret (the overlap must carry it).
+    sun_client, _key = key_client(market.members["sun"])
+    rotated = sun_client.post(
+        f"/api/v1/webhook-endpoints/{market.endpoints['sun'].pk}/rotate-secret/"
+    )
+    assert rotated.status_code == 200, rotated.content
+    sun_new_secret = rotated.json()["secret"]
+    sun_old_secret = market.receivers["sun"].secret
 
     # Gate closure has passed for this interval: the trigger carries the market clock.
     clear_interval.delay(calendar.iso_z(market.interval), calendar.iso_z(market.gate_closure))
@@ -47,9 +58,14 @@ def test_bids_clear_on_a_real_worker_and_orders_are_pushed_and_acknowledged(
     assert verdict.replay_solver and verdict.replay_solver != verdict.run_solver
     orders = assert_orders_once(run)
     # Every organisation with a part in the interval got its orders at its own receiver,
-    # which checked the HMAC signature with the secret it was given at registration.
+    # which verified them with the `standardwebhooks` package from PyPI and the secret it
+    # was given at registration (tests/support/receiver.py).
     assert {o.organisation.slug for o in orders} == {"prov1", "prov2", "ai", "sun"}
     assert_each_key_received_once(market, orders)
+    assert market.receivers["sun"].raw
+    for body, headers in market.receivers["sun"].raw:  # signed by both, each verifies alone
+        assert Webhook(sun_old_secret).verify(body, headers)["organisation"] == "sun"
+        assert Webhook(sun_new_secret).verify(body, headers)["organisation"] == "sun"
     for receiver in market.receivers.values():
         assert receiver.duplicates == 0
     assert DeliveryAttempt.objects.count() == OrderDelivery.objects.count() == len(orders)
