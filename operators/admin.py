@@ -86,7 +86,7 @@ class SiteAdmin(ReadOnlyAdmin):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "organisation", "is_active", "created_at"]
-    exclude = ["secret_encrypted"]
+    exclude = ["secret_encrypted", "previous_secret_encrypted"]
 
 
 # Users are members' logins: who may log in, with which password and staff rights. Changing

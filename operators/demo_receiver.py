@@ -7,11 +7,11 @@ real HTTP requests that are really verified — and the portal shows them as del
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -29,7 +29,7 @@ def demo_receiver(request, slug: str) -> HttpResponse:
         raise Http404
     # A participant's receiver knows its own secrets: here, every secret that signs for
     # the organisation's active endpoints (both of them during a rotation's overlap).
-    now = timezone.now()
+    now = datetime.now(UTC)  # the wall clock, as the signer's (not a simulated market clock)
     keys = []
     for endpoint in WebhookEndpoint.objects.filter(organisation__slug=slug, is_active=True):
         try:

@@ -8,9 +8,10 @@ the lease to expire and the delivery is pushed again with the same Idempotency-K
 from __future__ import annotations
 
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
@@ -110,11 +111,12 @@ def _prepare(delivery: OrderDelivery) -> _Push:
 def _headers(push: _Push) -> dict[str, str]:
     # Signed just before sending, not when the batch was read: a batch's tail may go out
     # minutes later (slow receivers), and receivers refuse timestamps 5 minutes off. Which
-    # secrets sign is decided at the same instant (a rotation's overlap ends on time).
-    now = timezone.now()
-    keys = webhook_signing_keys(endpoint=push.endpoint, now=now)
+    # secrets sign is decided at the same instant (a rotation's overlap ends on time). The
+    # wall clock, not the market clock: receivers check the timestamp against theirs.
+    wall = time.time()
+    keys = webhook_signing_keys(endpoint=push.endpoint, now=datetime.fromtimestamp(wall, UTC))
     return {
-        **signed_headers(keys, push.msg_id, push.body, int(now.timestamp())),
+        **signed_headers(keys, push.msg_id, push.body, int(wall)),
         # The same value as webhook-id, kept for receivers that dedupe on it.
         "Idempotency-Key": push.msg_id,
         "User-Agent": "wattbit-dispatch/1",

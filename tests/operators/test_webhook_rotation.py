@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -206,3 +207,18 @@ def test_a_viewer_sees_no_rotate_button_and_cannot_rotate(bob, created):
     client = _portal(bob)
     assert "Rotate secret" not in client.get("/webhooks/").content.decode()
     assert client.post(f"/webhooks/{endpoint.pk}/rotate/").status_code == 403
+
+
+def test_the_admin_shows_neither_encrypted_secret(alice, created):
+    endpoint, _ = created
+    endpoint, _new = services.webhook_endpoint_rotate_secret(
+        actor=actor_of(alice), endpoint=endpoint
+    )
+    root = get_user_model().objects.create_superuser("root", "root@example.jp", "pw-9-long-x")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(root)
+    page = client.get(f"/admin/operators/webhookendpoint/{endpoint.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "secret_encrypted" not in html and "Previous secret encrypted" not in html
+    assert "previous_secret_expires_at" in html or "Previous secret expires at" in html
