@@ -1,0 +1,255 @@
+"""National scale (issue 13 §3): bench L with rule-selected prices, L gang, re-dispatch at L,
+and a migration-free national market against one generic linprog call.
+
+    .venv/bin/python bench/engine_scale.py run [--cases L:lp,L:gang,L:redispatch,N:nomig,N:generic]
+    .venv/bin/python bench/engine_scale.py run --write   # also rewrite its docs/benchmarks.md section
+    .venv/bin/python bench/engine_scale.py case L lp     # one case in this process (JSON line)
+
+Each case runs in its own process (peak memory = that process's max RSS), one after the
+other. The profile columns come from the result's stats: build, the backend's solve, the
+allocation polish, the face, the price rule and publishing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from _engine_scenarios import ACCELERATORS, national  # noqa: E402
+from engine import BENCH_DAY, _peak_mib, _redispatch_on_greedy_plan, load_prices  # noqa: E402
+
+from aggregator.engine import SolveOptions, parse_snapshot, solve  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+SECTION = "## Clearing engine: national scale (bench/engine_scale.py)"
+# The migration-free national market: bench L's areas and hardware, a few more workloads
+# (≈ 1.1 M feasible triples), no migration cost anywhere.
+NATIONAL = {"sites": 200, "workloads": 3200}
+
+
+def _snapshot(size: str, *, gang_share: float = 0.0):
+    if size == "N":
+        doc = national(
+            load_prices()[BENCH_DAY],
+            seed=1,
+            accelerators=ACCELERATORS["L"],
+            run_id="national-nomig",
+            **NATIONAL,
+        )
+        for w in doc["workloads"]:
+            w["migration_cost"] = 0
+        return parse_snapshot(doc)
+    from engine import _scenario
+
+    return parse_snapshot(_scenario(size, gang_share=gang_share))
+
+
+def case(size: str, mode: str) -> dict:
+    started = time.perf_counter()
+    if mode == "generic":
+        from _engine_generic import linprog_per_triple
+
+        snap = _snapshot(size)
+        out = linprog_per_triple(snap)
+        return {"size": size, "mode": mode, **out, "peak_mib": _peak_mib()}
+    snap = _snapshot(size, gang_share=0.3 if mode == "gang" else 0.0)
+    parse_s = time.perf_counter() - started
+    if mode == "redispatch":
+        return {
+            "size": size,
+            "mode": mode,
+            **_redispatch_on_greedy_plan(snap),
+            "peak_mib": _peak_mib(),
+        }
+    opts = SolveOptions(baselines=False, mip_time_limit_s=60.0)
+    started = time.perf_counter()
+    result = solve(snap, opts)
+    wall = time.perf_counter() - started
+    keys = (
+        "solver",
+        "variables",
+        "constraints",
+        "feasible_triples",
+        "integer_variables",
+        "build_s",
+        "solve_s",
+        "polish_s",
+        "face_s",
+        "publish_s",
+        "dual_bound_gap",
+        "mip_gap",
+        "lp_bound_jpy",
+    )
+    return {
+        "size": size,
+        "mode": mode,
+        "status": result.status,
+        "parse_s": parse_s,
+        "wall_s": wall,
+        "welfare_jpy": result.welfare_jpy,
+        **{k: result.stats.get(k) for k in keys},
+        "price_rule_s": (result.stats.get("price_rule") or {}).get("seconds"),
+        "lexicographic_components": (result.stats.get("price_rule") or {}).get(
+            "lexicographic_components"
+        ),
+        "uplift_jpy": result.settlement.get("uplift_jpy"),
+        "peak_mib": _peak_mib(),
+        "load_15min": round(os.getloadavg()[2], 2),
+    }
+
+
+def _run(size: str, mode: str, timeout: float) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "case", size, mode]
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {
+            "size": size,
+            "mode": mode,
+            "status": f"not finished in {timeout:.0f} s",
+            "wall_s": time.perf_counter() - started,
+        }
+    if proc.returncode != 0:
+        return {
+            "size": size,
+            "mode": mode,
+            "status": "error",
+            "error": proc.stderr.decode()[-1500:],
+        }
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def _fmt(v, spec=".1f") -> str:
+    return "—" if v is None else format(v, spec)
+
+
+def report(rows: list[dict]) -> str:
+    lines = [
+        SECTION,
+        "",
+        "```",
+        ".venv/bin/python bench/engine_scale.py run --write",
+        "```",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')}, one case per process, one after the other "
+        "(load: the 15-minute load average as the case ended). Profile columns are the "
+        "result's stats: the backend's solve, the allocation polish, the face, the price "
+        "rule, publishing (build is the model's assembly; parsing and generating the "
+        "snapshot are not counted in the wall time).",
+        "",
+        "| case | status | columns / rows | wall | build | solve | polish | face | price rule (components) | publish | peak RSS | certificate | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        name = f"{r['size']}:{r['mode']}"
+        if r["mode"] == "redispatch":
+            lines.append(
+                f"| {name} | {r.get('status')} | {r.get('redispatch_variables', '—')} / "
+                f"{r.get('redispatch_constraints', '—')} | {_fmt(r.get('redispatch_s'), '.3f')} s "
+                f"(best of 3) | | {_fmt(r.get('redispatch_solve_s'), '.3f')} | | | | | "
+                f"{_fmt(r.get('peak_mib'), '.0f')} MiB | | |"
+            )
+            continue
+        if r["mode"] == "generic":
+            lines.append(
+                f"| {name} (linprog, per triple) | {r.get('generic_status', r.get('status'))} | "
+                f"{r.get('generic_columns', '—')} / {r.get('generic_rows', '—')} | "
+                f"{_fmt(r.get('generic_solve_s', r.get('wall_s')))} s (+ build "
+                f"{_fmt(r.get('generic_build_s'))} s) | | | | | | | "
+                f"{_fmt(r.get('peak_mib'), '.0f')} MiB | | |"
+            )
+            continue
+        lines.append(
+            f"| {name} | {r.get('status')} | {r.get('variables', '—')} / "
+            f"{r.get('constraints', '—')} | {_fmt(r.get('wall_s'))} s | {_fmt(r.get('build_s'))} | "
+            f"{_fmt(r.get('solve_s'))} | {_fmt(r.get('polish_s'))} | {_fmt(r.get('face_s'))} | "
+            f"{_fmt(r.get('price_rule_s'))} ({r.get('lexicographic_components', '—')}) | "
+            f"{_fmt(r.get('publish_s'), '.2f')} | {_fmt(r.get('peak_mib'), '.0f')} MiB | "
+            f"{_fmt(r.get('dual_bound_gap'), '.1e')} | {r.get('load_15min', '—')} |"
+        )
+    lines += ["", *_against_targets({f"{r['size']}:{r['mode']}": r for r in rows})]
+    return "\n".join(lines) + "\n"
+
+
+def _against_targets(by: dict[str, dict]) -> list[str]:
+    """Issue 13 §3's targets, each with the figure reached and met / not met."""
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("met" if ok else "**not met**")
+
+    out = ["| target (issue 13 §3) | reached | verdict |", "|---|---|---|"]
+    lp, gang, red = by.get("L:lp", {}), by.get("L:gang", {}), by.get("L:redispatch", {})
+    nomig, generic = by.get("N:nomig", {}), by.get("N:generic", {})
+    wall = lp.get("wall_s")
+    out.append(
+        f"| bench L, certified rule prices ≤ 90 s | {_fmt(wall)} s | "
+        f"{verdict(None if wall is None else wall <= 90)} |"
+    )
+    g_wall, g_gap = gang.get("wall_s"), gang.get("mip_gap")
+    ok = None if g_wall is None else (g_wall <= 180 and (g_gap or 0) <= 0.001)
+    out.append(
+        f"| L gang within 0.1 % of its bound ≤ 180 s | {_fmt(g_wall)} s, gap "
+        f"{_fmt(None if g_gap is None else 100 * g_gap, '.3f')} % | {verdict(ok)} |"
+    )
+    r_s = red.get("redispatch_s")
+    out.append(
+        f"| re-dispatch of one outage at L ≤ 0.5 s | {_fmt(r_s, '.3f')} s | "
+        f"{verdict(None if r_s is None else r_s <= 0.5)} |"
+    )
+    engine_s, generic_s = nomig.get("wall_s"), generic.get("generic_solve_s")
+    ratio = generic_s / engine_s if engine_s and generic_s else None
+    out.append(
+        f"| migration-free national market ≥ 4× a generic linprog | engine "
+        f"{_fmt(engine_s)} s, linprog {_fmt(generic_s)} s (solve only) = "
+        f"{_fmt(ratio, '.1f')}× | {verdict(None if ratio is None else ratio >= 4)} |"
+    )
+    peak = lp.get("peak_mib")
+    out.append(
+        f"| peak memory at bench L ≤ 1.5 GiB | {_fmt(peak, '.0f')} MiB | "
+        f"{verdict(None if peak is None else peak <= 1536)} |"
+    )
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--cases", default="L:lp,L:gang,L:redispatch,N:nomig,N:generic")
+    r.add_argument("--timeout", type=float, default=1800.0)
+    r.add_argument("--write", action="store_true")
+    r.add_argument("--rows", type=Path, help="re-write the section from an earlier run's JSON")
+    c = sub.add_parser("case")
+    c.add_argument("size")
+    c.add_argument("mode")
+    args = p.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.command == "case":
+        print(json.dumps(case(args.size, args.mode)))
+        return
+    if args.rows:
+        rows = json.loads(args.rows.read_text())
+    else:
+        rows = []
+        for spec in args.cases.split(","):
+            size, mode = spec.split(":")
+            row = _run(size, mode, args.timeout)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        (OUT / "engine-scale.json").write_text(json.dumps(rows, indent=1))
+    from _report import publish
+
+    publish(SECTION, report(rows), args.write)
+
+
+if __name__ == "__main__":
+    main()
