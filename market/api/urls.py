@@ -4,7 +4,7 @@ aggregator/exchange/api.py)."""
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from market.api import clearing_views, views
+from market.api import carbon_aware, clearing_views, views
 
 router = SimpleRouter()
 router.register("capacity-offers", views.CapacityOfferViewSet, basename="capacity-offer")
@@ -34,6 +34,22 @@ urlpatterns = [
         r"^events/energy-offer/?$",
         clearing_views.EnergyOfferEventView.as_view(),
         name="event-energy-offer",
+    ),
+    # Shaped like the Carbon Aware SDK WebAPI: base URL /api/v1/carbon-aware.
+    re_path(
+        r"^carbon-aware/emissions/forecasts/current/?$",
+        carbon_aware.CurrentForecastView.as_view(),
+        name="carbon-aware-forecasts-current",
+    ),
+    re_path(
+        r"^carbon-aware/emissions/bylocations/best/?$",
+        carbon_aware.BestByLocationsView.as_view(),
+        name="carbon-aware-bylocations-best",
+    ),
+    re_path(
+        r"^carbon-aware/locations/?$",
+        carbon_aware.LocationsView.as_view(),
+        name="carbon-aware-locations",
     ),
     *router.urls,
 ]
