@@ -98,7 +98,10 @@ def _locations(request) -> list[tuple[str, str]]:
             {
                 "location": [
                     _("Unknown location(s): %(unknown)s. Valid names: %(valid)s.")
-                    % {"unknown": ", ".join(unknown[:5]), "valid": ", ".join(sorted(LOCATIONS))}
+                    % {
+                        "unknown": ", ".join(n[:40] for n in unknown[:5]),
+                        "valid": ", ".join(sorted(LOCATIONS)),
+                    }
                 ]
             }
         )
