@@ -1,4 +1,4 @@
-"""URL map: portal, REST API under /api/v1/, OpenAPI, admin, probes.
+"""URL map: portal, REST API under /api/v1/, OpenAPI, the OpenADR VTN, admin, probes.
 
 The top of the house composes the namespaces: a page keeps the name and path it always had
 (`portal:home`, `market:runs`, `operator:parameters`) while its code lives in the layer it
@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The OpenADR 3.1 VTN for utilities' and aggregators' VENs (docs/interop.md).
+    path("openadr3/", include("openadr.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("demo/receiver/<slug:slug>/", demo_receiver, name="demo-receiver"),
@@ -51,7 +53,7 @@ urlpatterns = [
 
 
 def handler404(request, exception=None):
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/openadr3/")):
         return api_not_found(request, exception)
     from django.views.defaults import page_not_found
 

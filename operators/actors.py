@@ -15,9 +15,13 @@ class Actor:
     scopes: frozenset[str]
     user: object | None = None
     api_key: ApiKey | None = None
+    # Another machine credential's name for the audit chain (an OpenADR client's).
+    machine_label: str | None = None
 
     @property
     def label(self) -> str:
+        if self.machine_label is not None:
+            return self.machine_label
         if self.api_key is not None:
             return f"api-key:{self.api_key.prefix}"
         return f"user:{getattr(self.user, 'username', '?')}"

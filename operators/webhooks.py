@@ -283,11 +283,41 @@ def post_json(
     answer's status line and headers — however slowly the receiver trickles them. Every
     failure becomes a PushResult; running out of time is `error == "timeout"`.
     """
+    outcome, _body = _request(
+        "POST", url, body, {"Content-Type": "application/json", **headers},
+        timeout_s=timeout_s, allow_private=allow_private, keep_body=False,
+    )  # fmt: skip
+    return outcome
+
+
+def get_text(
+    url: str, headers: dict[str, str], *, timeout_s: float = 10.0, allow_private: bool = False
+) -> tuple[PushResult, bytes]:
+    """GET `url` once with the same rules as a push (public addresses only, no redirects,
+    one deadline for the status line and headers), and the answer's first 64 KiB. An
+    OpenADR subscription's callback is verified this way (its echo challenge)."""
+    return _request(
+        "GET", url, None, headers, timeout_s=timeout_s, allow_private=allow_private, keep_body=True
+    )
+
+
+def _request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    timeout_s: float,
+    allow_private: bool,
+    keep_body: bool,
+) -> tuple[PushResult, bytes]:
+    received = b""
     started = time.monotonic()
     deadline = _Deadline(timeout_s)
 
-    def result(status: int | None, error: str = "") -> PushResult:
-        return PushResult(status, round((time.monotonic() - started) * 1000), error)
+    def result(status: int | None, error: str = "") -> tuple[PushResult, bytes]:
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        return PushResult(status, elapsed_ms, error), received
 
     parts = urlsplit(url)
     https = parts.scheme == "https"
@@ -315,9 +345,7 @@ def post_json(
         watchdog = threading.Timer(remaining, conn.abort)
         watchdog.daemon = True
         watchdog.start()
-        conn.request(
-            "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
-        )
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         if conn.aborted:
             # Cut off mid-headers: http.client takes the shut-down socket's end of file
@@ -327,7 +355,9 @@ def post_json(
         # Status line and headers are the answer; the body is read (bounded) only so the
         # connection closes cleanly, and a receiver stalling it changes nothing.
         with contextlib.suppress(OSError, http.client.HTTPException):
-            response.read(MAX_RESPONSE_BYTES)
+            read = response.read(MAX_RESPONSE_BYTES)
+            if keep_body:
+                received = read
         return result(status)
     except BlockedTarget as exc:
         return result(None, f"refused: {exc}")

@@ -33,6 +33,7 @@ from market.choices import BidType
 from market.models import CapacityOffer, EnergyOffer, MarketParameters, WorkloadBid
 from market.services import bid_submit
 from market.services.signals import signal_publish
+from openadr.services.clients import openadr_client_create
 from operators import services as op
 from operators.choices import MemberRole
 from operators.models import Site
@@ -137,6 +138,12 @@ def scene(db) -> Scene:
         readers[name] = client
     _api_key, key = op.api_key_create(actor=actor_of(dave), name="canary-scan", scopes=["read"])
     readers["dave-api-key"] = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    # OpenADR VENs (openadr/): their bearer tokens reach /openadr3/ only.
+    for name, member in (("dave-openadr", dave), ("rita-openadr", rita)):
+        ven_client, secret = openadr_client_create(organisation=member.organisation)
+        token = Client().post("/openadr3/auth/token", {"grant_type": "client_credentials",
+            "client_id": ven_client.application.client_id, "client_secret": secret}).json()  # fmt: skip
+        readers[name] = Client(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
 
     day = calendar.to_jst(k0).date().isoformat()
     month = f"{calendar.to_jst(k0):%Y-%m}"
@@ -163,6 +170,14 @@ def scene(db) -> Scene:
         "format": ["json"],
         "bid_type": list(BidType.values),
         "month": [month],
+        # The OpenADR VTN's ids (openadr.payloads): orders' and prices' events, programs,
+        # and the VEN objects (none exist here: a 404 is a page without a price, too).
+        "program_id": ["dispatch-hosting-kyushu", "prices-kyushu"],
+        "event_id": [*(f"ord-{i}-v1" for i in range(1, 13)), *(f"prc-{i}" for i in range(1, 13))],
+        "report_id": ["rpt-1"],
+        "subscription_id": ["sub-1"],
+        "ven_id": ["ven-1"],
+        "resource_id": ["res-1"],
     }
     return Scene(k0, readers, values, queries)
 
@@ -246,6 +261,8 @@ def _scan(scene: Scene, readers: list[str]) -> dict[str, list[str]]:
     for name in readers:
         client = scene.readers[name]
         targets = [u for u in urls if u.startswith("/api/")] if name.endswith("api-key") else urls
+        if name.endswith("openadr"):
+            targets = [u for u in urls if u.startswith("/openadr3/")]
         if name == "oscar":
             targets = targets + _admin_urls()
         for url in targets:
@@ -269,12 +286,15 @@ def _clear(scene: Scene, i: int) -> None:
 def test_sealed_canary_prices_are_nowhere_until_their_interval_clears(scene):
     _clear(scene, 0)
     _clear(scene, 1)  # the canary is in both runs' advisory horizon
-    leaks = _scan(scene, ["alice", "bob", "dave", "dave-api-key", "rita", "oscar"])
+    leaks = _scan(
+        scene,
+        ["alice", "bob", "dave", "dave-api-key", "dave-openadr", "rita-openadr", "rita", "oscar"],
+    )
     assert leaks == {}, f"sealed canary prices readable before clearing: {leaks}"
 
     for i in range(2, CANARY_AT + 1):
         _clear(scene, i)  # now the canary's first interval is firm
-    found = _scan(scene, ["rita"])
+    found = _scan(scene, ["rita", "rita-openadr"])
     seen = {n for hits in found.values() for n in hits}
     assert seen & set(NEEDLES["capacity"]), "the cleared canary compute price is published"
     assert seen & set(NEEDLES["energy"]), "the cleared canary energy price is published"

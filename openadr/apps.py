@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OpenAdrConfig(AppConfig):
+    name = "openadr"
+    label = "openadr"
+    verbose_name = "OpenADR 3 VTN"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Writes of the OpenADR façade; market effects go through the market's own services."""

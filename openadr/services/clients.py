@@ -1,0 +1,56 @@
+"""OAuth2 clients of the VTN: created by the market operator, one organisation each."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import Application
+
+from aggregator.platform.audit import audit_record
+from aggregator.platform.audit_codes import SYSTEM_ACTOR
+from aggregator.platform.errors import InvalidInput
+from openadr.choices import PARTICIPANT_SCOPES, READ_ONLY_SCOPES, OpenAdrAudit
+from openadr.models import VenClient
+from operators.models import Organisation
+
+
+def scopes_for(organisation: Organisation, *, read_only: bool) -> list[str]:
+    """The spec's scopes a client of this organisation may ask for (docs/interop.md)."""
+    if read_only or organisation.is_regulator or organisation.is_market_operator:
+        return list(READ_ONLY_SCOPES)
+    return list(PARTICIPANT_SCOPES)
+
+
+@transaction.atomic
+def openadr_client_create(
+    *, organisation: Organisation, name: str = "", read_only: bool = False, actor_label: str = ""
+) -> tuple[VenClient, str]:
+    """A new client and its secret, returned once: the toolkit stores only its hash."""
+    if not organisation.is_active:
+        raise InvalidInput.from_errors({"org": ["The organisation is not active."]})
+    secret = secrets.token_urlsafe(32)
+    application = Application(
+        name=name or f"openadr-{organisation.slug}",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,  # hashed by Application.save (hash_client_secret)
+        hash_client_secret=True,
+        redirect_uris="",
+    )
+    application.save()
+    client = VenClient.objects.create(
+        application=application,
+        organisation=organisation,
+        scopes=scopes_for(organisation, read_only=read_only),
+        created_at=timezone.now(),
+    )
+    audit_record(
+        code=OpenAdrAudit.CLIENT_CREATED,
+        actor_label=actor_label or SYSTEM_ACTOR,
+        organisation=organisation,
+        obj=client,
+        payload={"client_id": application.client_id, "scopes": client.scopes},
+    )
+    return client, secret

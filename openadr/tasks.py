@@ -1,0 +1,10 @@
+"""Beat's OpenADR task: thin, idempotent (the outbox's unique rows)."""
+
+from celery import shared_task
+
+from openadr.services.subscriptions import notifications_push_due
+
+
+@shared_task(name="openadr.tasks.push_notifications")
+def push_notifications() -> dict[str, int]:
+    return notifications_push_due()
