@@ -48,6 +48,16 @@ class Operation(models.TextChoices):
     DELETE = "DELETE"
 
 
+# OpenADR 3.0 named a subscription's operations by HTTP verb; 3.1 names them CRUD (spec
+# issue 209). openadr3-client 2.4 still sends the verbs for 3.1, so the VTN accepts both,
+# stores what the client sent (and so answers in its own words) and matches on CRUD.
+HTTP_VERB_OPERATIONS = {"GET": "READ", "POST": "CREATE", "PUT": "UPDATE", "DELETE": "DELETE"}
+
+
+def crud(operation: str) -> str:
+    return HTTP_VERB_OPERATIONS.get(operation, operation)
+
+
 class NotificationState(models.TextChoices):
     PENDING = "pending"
     DELIVERED = "delivered"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from openadr.choices import ObjectType, Operation
+from openadr.choices import HTTP_VERB_OPERATIONS, ObjectType, Operation
 
 OBJECT_ID = r"^[a-zA-Z0-9_-]*$"
 
@@ -48,7 +48,8 @@ class ObjectOperation(serializers.Serializer):
         child=serializers.ChoiceField(ObjectType.values), allow_empty=False
     )
     operations = serializers.ListField(
-        child=serializers.ChoiceField(Operation.values), allow_empty=False
+        child=serializers.ChoiceField([*Operation.values, *HTTP_VERB_OPERATIONS]),
+        allow_empty=False,
     )
     callbackUrl = serializers.URLField(max_length=8000)
     bearerToken = serializers.CharField(

@@ -18,7 +18,7 @@ from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import InvalidInput
 from market.models.dispatch import DispatchOrder
 from openadr import payloads
-from openadr.choices import NotificationState, ObjectType, OpenAdrAudit, Operation
+from openadr.choices import NotificationState, ObjectType, OpenAdrAudit, Operation, crud
 from openadr.models import Notification, Subscription, VenClient
 from operators.actors import Actor
 from operators.validators import webhook_url_problem
@@ -161,7 +161,8 @@ def _wants_event_creates(subscription: Subscription) -> list[int]:
     return [
         i
         for i, o in enumerate(subscription.object_operations)
-        if ObjectType.EVENT in o["objects"] and Operation.CREATE in o["operations"]
+        if ObjectType.EVENT in o["objects"]
+        and Operation.CREATE in {crud(x) for x in o["operations"]}
     ]
 
 

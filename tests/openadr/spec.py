@@ -17,9 +17,15 @@ SPEC_PATH = Path(__file__).parent / "data" / "openadr3.yaml"
 
 @functools.cache
 def openapi(host_url: str) -> OpenAPI:
-    document = yaml.safe_load(SPEC_PATH.read_text())
+    document = published()
     # The published servers entry is SwaggerHub's mock; ours is the VTN's own base URL.
     document["servers"] = [{"url": f"{host_url}/openadr3"}]
+    return OpenAPI.from_dict(document)
+
+
+def published() -> dict:
+    """The document, with its errata patched (here, not in the file)."""
+    document = yaml.safe_load(SPEC_PATH.read_text())
     # One erratum, patched here and not in the file (kept as published): a stray "-" in
     # BlVenRequest makes the default of `targets` the string "null          -", which
     # fails the document's own validation; the spec means null like every other targets.
@@ -45,7 +51,7 @@ def openapi(host_url: str) -> OpenAPI:
         kind.upper(): f"#/components/schemas/{kind}"
         for kind in ("program", "report", "event", "subscription", "ven", "resource")
     }
-    return OpenAPI.from_dict(document)
+    return document
 
 
 def check(host_url: str, method: str, url: str, status: int, body: bytes, content_type: str):
@@ -56,3 +62,19 @@ def check(host_url: str, method: str, url: str, status: int, body: bytes, conten
     response = MockResponse(body, status_code=status, content_type=content_type.split(";")[0])
     openapi(host_url).validate_response(request, response)
     return json.loads(body) if body else None
+
+
+def notification_errors(body: dict) -> list[str]:
+    """What is wrong with a notification POSTed to a callback: the document describes it as
+    a component (`notification`), not as one of the VTN's paths."""
+    from openapi_schema_validator import OAS30Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    registry = Registry().with_resource(
+        "urn:openadr3", Resource.from_contents(published(), default_specification=DRAFT4)
+    )
+    validator = OAS30Validator(
+        {"$ref": "urn:openadr3#/components/schemas/notification"}, registry=registry
+    )
+    return [e.message for e in validator.iter_errors(body)]

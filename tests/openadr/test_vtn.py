@@ -222,3 +222,12 @@ def test_openadr_client_command_prints_the_secret_once(cleared):
     app = Application.objects.get(client_id=lines["client_id"].strip())
     assert app.client_secret != lines["client_secret"].strip()
     assert "write_reports" in lines["scopes"]
+
+
+def test_notifications_are_as_the_document_says(cleared):
+    from openadr.payloads import notification, order_event
+    from tests.openadr.spec import notification_errors
+
+    order = DispatchOrder.objects.first()
+    assert notification_errors(notification("CREATE", order_event(order))) == []
+    assert notification_errors({"objectType": "EVENT", "operation": "MAYBE", "object": {}}) != []
