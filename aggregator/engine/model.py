@@ -147,7 +147,85 @@ def _classes(snap: Snapshot, idx: Indexed, tri: Triples) -> Classes:
     return inference_classes(idx, pairs, eligible, snap.n_intervals)
 
 
+class _Rows:
+    """The constraint rows as they are added, kind by kind: COO triplets and row bounds."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.counts: dict[str, int] = {}
+        self.n = 0
+
+    def add(self, kind: str, r: np.ndarray, c: np.ndarray, v: np.ndarray, lo, hi) -> int:
+        """Rows of one kind (r numbered from 0 within it); returns the first one's index."""
+        first = self.n
+        self.rows.append(r + first)
+        self.cols.append(c)
+        self.vals.append(v)
+        self.lo.append(np.asarray(lo, dtype=np.float64))
+        self.hi.append(np.asarray(hi, dtype=np.float64))
+        self.counts[kind] = len(self.lo[-1])
+        self.n += len(self.lo[-1])
+        return first
+
+    def matrix(self, n_col: int) -> sp.csc_matrix:
+        return sp.csc_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.n, n_col),
+        )
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate(self.lo), np.concatenate(self.hi)
+
+
+def _widened_for_pins(
+    pinned_load: np.ndarray,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    *,
+    first_held_row: int,
+    step_rows: np.ndarray,
+    step_cu: np.ndarray,
+) -> np.ndarray:
+    """Row upper bounds that the pins (dispatched facts) cannot violate.
+
+    A pin's CU is rounded to 6 decimals, which may overshoot a binding limit by ~1e-7, and a
+    limit row must never make a dispatched fact infeasible: an upper-only row is widened to
+    the pinned load. Rows from `first_held_row` on (migration, site link and choice) hold
+    through their own m / b column instead. A step row's room is its steps' CU: pins beyond
+    them widen it by the excess.
+    """
+    upper_only = np.isfinite(row_hi) & ~np.isfinite(row_lo)
+    upper_only[first_held_row:] = False
+    upper_only[step_rows] = False
+    out = np.where(upper_only, np.maximum(row_hi, pinned_load), row_hi)
+    out[step_rows] = np.maximum(0.0, pinned_load[step_rows] - step_cu)
+    return out
+
+
+def _step_columns(
+    idx: Indexed, cap_keys: np.ndarray, n_t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offer, interval, capacity row) of each price-step column q: every step with CU at a
+    site-interval that has several offers and a capacity row (without a row there is no
+    buyer, and the step would sell nothing)."""
+    q_o, q_t = np.nonzero(idx.step_cu > 0)
+    q_key = idx.step_site[q_o] * n_t + q_t
+    q_row = np.searchsorted(cap_keys, q_key)
+    has_row = q_row < len(cap_keys)
+    has_row[has_row] = cap_keys[q_row[has_row]] == q_key[has_row]
+    keep = has_row & idx.multi.ravel()[q_key]
+    return q_o[keep], q_t[keep], q_row[keep]
+
+
 def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True) -> Model:
+    """The clearing LP (or MIP) of a snapshot over its feasible triples: columns for
+    placements (x), migration (m), energy offers (e), grid energy (g), aggregated classes
+    (z placements, y served), site choices (b) and capacity steps (q); rows added kind by kind
+    (`Model.row_kind_counts`); the welfare cost and the allocation rule's tie-weights."""
     n_t, n_a, n_s = snap.n_intervals, len(snap.areas), len(snap.sites)
     h = snap.hours
     n_w = len(snap.workloads)
@@ -188,25 +266,8 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     n_e, n_g = len(eo), n_a * n_t
     e_hi = np.array([o.kwh for o in snap.energy_offers]).reshape(-1, n_t)[eo, et]
 
-    rows_i: list[np.ndarray] = []
-    cols_i: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    row_lo: list[np.ndarray] = []
-    row_hi: list[np.ndarray] = []
-    counts: dict[str, int] = {}
-    base = 0
-
-    def add(kind: str, r: np.ndarray, c: np.ndarray, v: np.ndarray, lo, hi) -> int:
-        nonlocal base
-        first = base
-        rows_i.append(r + base)
-        cols_i.append(c)
-        vals.append(v)
-        row_lo.append(np.asarray(lo, dtype=np.float64))
-        row_hi.append(np.asarray(hi, dtype=np.float64))
-        counts[kind] = len(row_lo[-1])
-        base += len(row_lo[-1])
-        return first
+    rows = _Rows()
+    add = rows.add
 
     x_index = np.arange(n_x)
     z_cols = n_x + n_m + n_e + n_g + np.arange(n_z)
@@ -218,13 +279,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     # the cheapest steps fill first and the row's dual is the marginal step's price.
     cap_r, cap_keys = _rows_for_groups(np.concatenate([s * n_t + t, zs * n_t + zt]), 1)
     cap_multi = idx.multi.ravel()[cap_keys]
-    q_o, q_t = np.nonzero(idx.step_cu > 0)
-    q_key = idx.step_site[q_o] * n_t + q_t
-    q_row = np.searchsorted(cap_keys, q_key)
-    has_row = q_row < len(cap_keys)
-    has_row[has_row] = cap_keys[q_row[has_row]] == q_key[has_row]
-    keep_q = has_row & idx.multi.ravel()[q_key]  # no row, no buyer: a step would sell nothing
-    q_o, q_t, q_row = q_o[keep_q], q_t[keep_q], q_row[keep_q]
+    q_o, q_t, q_row = _step_columns(idx, cap_keys, n_t)
     n_q = len(q_o)
     choice = site_choices(snap, idx.remaining, j, s, x_hi, unit, tri_pinned)
     n_b = choice.n
@@ -333,10 +388,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.ones(choice.n_rows),
     )
     n_col = n_x + n_m + n_e + n_g + n_z + n_y + n_b + n_q
-    matrix = sp.csc_matrix(
-        (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
-        shape=(base, n_col),
-    )
+    matrix = rows.matrix(n_col)
     welfare_cost = np.concatenate(
         [
             -margin,
@@ -364,20 +416,15 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
             (q_o * n_t + q_t + 1.0) / max(idx.step_cu.size, 1),
         ]
     )
-    row_hi_all = np.concatenate(row_hi)
+    row_lo_all, row_hi_all = rows.bounds()
     if pinned.any():
-        # Pins are dispatched facts: a limit row never makes them infeasible (their CU is
-        # rounded to 6 decimals, which may overshoot a binding limit by ~1e-7).
         fixed_values = np.zeros(n_col)
         fixed_values[:n_x][pinned] = x_lo[pinned]
-        pinned_load = matrix @ fixed_values
-        upper_only = np.isfinite(row_hi_all) & ~np.isfinite(np.concatenate(row_lo))
-        upper_only[mig0:] = False  # migration (and site) rows hold through their m (b) column
-        # A step row's room is its steps' CU: pins beyond them widen the row by the excess.
-        step_rows = cap0 + np.nonzero(cap_multi)[0]
-        upper_only[step_rows] = False
-        row_hi_all = np.where(upper_only, np.maximum(row_hi_all, pinned_load), row_hi_all)
-        row_hi_all[step_rows] = np.maximum(0.0, pinned_load[step_rows] - cap_cu[cap_multi])
+        row_hi_all = _widened_for_pins(
+            matrix @ fixed_values, row_lo_all, row_hi_all,
+            first_held_row=mig0, step_rows=cap0 + np.nonzero(cap_multi)[0],
+            step_cu=cap_cu[cap_multi],
+        )  # fmt: skip
     x_room = row_hi_all.copy()
     x_room[cap0 + np.nonzero(cap_multi)[0]] += cap_cu[cap_multi]
     integer = np.zeros(n_col, dtype=bool)
@@ -397,7 +444,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
                 idx.step_cu[q_o, q_t],
             ]
         ),
-        row_lo=np.concatenate(row_lo),
+        row_lo=row_lo_all,
         row_hi=row_hi_all,
         matrix=matrix,
         integer=integer,
@@ -414,7 +461,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         balance_row0=bal0,
         area_cap_rows=np.nonzero(capped)[0],
         area_cap_row0=ac0,
-        row_kind_counts=counts,
+        row_kind_counts=rows.counts,
         mig_x=mk,
         mig_row0=mig0,
         tri_col=tri_col,
