@@ -71,6 +71,13 @@ ACK_ACCEPT = "ACCEPT"
 ACK_REJECT = "REJECT"
 
 
+# Meter data in a report (settlement.services.meter): the spec's USAGE in KWH for a site's
+# energy (hosting orders) or an offer's delivery (delivery orders), and a private type for
+# CU delivered to one workload (resourceName: the workload's id, wl-7).
+USAGE_PAYLOAD = "USAGE"
+CU_PAYLOAD = "X_WATTBIT_CU_DELIVERED"
+
+
 class OpenAdrAudit(StrEnum):
     """Audit event codes of the OpenADR façade (stored and hashed: values never change)."""
 

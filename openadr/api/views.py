@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aggregator.platform.api.problems import problem_exception_handler
+from aggregator.platform.errors import Conflict
 from openadr import payloads, selectors
 from openadr.api import serializers as s
 from openadr.api.auth import SpecScopes, VenTokenAuthentication
@@ -158,6 +159,16 @@ class ReportView(VtnView):
     def get(self, request, report_id: str):
         row = self.found(selectors.report_get(client=self.client, report_id=report_id))
         return Response(payloads.report(row))
+
+    # A report's effects (an acknowledgement, meter readings) are on the record and audited:
+    # they change only as REST changes them, by a new report (a new reading revision).
+    def put(self, request, report_id: str):
+        self.found(selectors.report_get(client=self.client, report_id=report_id))
+        raise Conflict(_("A report is kept as sent; send a new report instead."))
+
+    def delete(self, request, report_id: str):
+        self.found(selectors.report_get(client=self.client, report_id=report_id))
+        raise exceptions.PermissionDenied(_("Reports are kept: they are part of the record."))
 
 
 class SubscriptionsView(VtnView):

@@ -10,8 +10,10 @@ import pytest
 from django.core.management import call_command
 
 from aggregator.exchange.cycle import run_clear_interval
+from aggregator.platform.errors import InvalidInput
 from aggregator.platform.models import AuditEvent
 from market.models.dispatch import AckState, DispatchOrder
+from openadr.actors import actor_for_client
 from openadr.choices import ACK_PAYLOAD
 from openadr.models import Notification
 from openadr.services.subscriptions import notifications_push_due
@@ -119,6 +121,10 @@ def test_a_report_acknowledges_the_order_through_the_market_service(cleared):
     assert order.acked_by == f"openadr:{vtn.client_id}"
     assert AuditEvent.objects.filter(code="market.order.accepted").exists()
     assert vtn.call("GET", "/openadr3/reports") == [report]
+    vtn.call(
+        "PUT", f"/openadr3/reports/{report['id']}", _ack(order.public_id, "ACCEPT"), expect=409
+    )
+    vtn.call("DELETE", f"/openadr3/reports/{report['id']}", expect=403)
     # Changing one's mind is refused as the REST API refuses it.
     vtn.call("POST", "/openadr3/reports", _ack(order.public_id, "REJECT", "outage"), expect=409)
 
@@ -231,3 +237,43 @@ def test_notifications_are_as_the_document_says(cleared):
     order = DispatchOrder.objects.first()
     assert notification_errors(notification("CREATE", order_event(order))) == []
     assert notification_errors({"objectType": "EVENT", "operation": "MAYBE", "object": {}}) != []
+
+
+def _usage(event_id: str, resource: str, payload_type: str, value) -> dict:
+    return {
+        "eventID": event_id,
+        "clientName": "ven-1",
+        "resources": [
+            {"resourceName": resource, "intervals": [{"id": 0, "payloads": [{"type": payload_type, "values": [value]}]}]}
+        ],
+    }  # fmt: skip
+
+
+def test_meter_data_in_a_report_is_recorded_by_the_settlement_service(cleared):
+    from datetime import timedelta
+
+    from openadr.services.reports import report_create
+    from settlement.models import MeterReading
+
+    vtn = Vtn(cleared.charlie.organisation)
+    actor = actor_for_client(vtn.client, {"write_reports", "read_targets"})
+    order = DispatchOrder.objects.get(organisation=cleared.charlie.organisation, kind="hosting")
+    after = order.interval_start + timedelta(minutes=45)
+    kwh = order.total_cu * order.site.kw_per_cu * order.site.pue / 2
+    workload = order.lines[0]["workload"]
+    report_create(actor=actor, client=vtn.client, data=_usage(order.public_id, "beta-kyu-1", "USAGE", float(kwh)), now=after)  # fmt: skip
+    report_create(actor=actor, client=vtn.client, data=_usage(order.public_id, workload, "X_WATTBIT_CU_DELIVERED", float(order.total_cu)), now=after)  # fmt: skip
+    readings = MeterReading.objects.filter(organisation=cleared.charlie.organisation)
+    assert {r.kind for r in readings} == {"site_energy", "compute"}
+    assert all(r.actor_label == f"openadr:{vtn.client_id}" for r in readings)
+    # Before the interval ended the settlement service refuses, as it refuses over REST.
+    with pytest.raises(InvalidInput):
+        report_create(actor=actor, client=vtn.client, data=_usage(order.public_id, "beta-kyu-1", "USAGE", 1.0), now=order.interval_start)  # fmt: skip
+
+
+def test_a_report_over_http_before_the_interval_ended_is_refused_with_the_reason(cleared):
+    vtn = Vtn(cleared.charlie.organisation)
+    vtn.fetch_token()
+    order = DispatchOrder.objects.filter(organisation=cleared.charlie.organisation).first()
+    body = vtn.call("POST", "/openadr3/reports", _usage(order.public_id, "beta-kyu-1", "USAGE", 1.0), expect=400)  # fmt: skip
+    assert body["errors"]["readings"][0]["errors"]["interval_start"]  # "has not ended yet"
