@@ -219,7 +219,35 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
     if firm > n:
         raise SnapshotError("firm_intervals", f"must be <= number of intervals ({n})")
 
-    areas = _sorted_unique(
+    areas = _parse_areas(top, n)
+    area_ids = {a.id for a in areas}
+    sites = _parse_sites(top, area_ids)
+    site_ids = {s.id for s in sites}
+    capacity_offers = _parse_capacity_offers(top, n, site_ids)
+    energy_offers = _parse_energy_offers(top, n, area_ids)
+    workloads = _sorted_unique(
+        [_parse_workload(w, n, site_ids, area_ids) for w in top.items("workloads")], "workloads"
+    )
+    pins = _parse_pins(top, n, {w.id for w in workloads}, site_ids)
+    return Snapshot(
+        run_id=top.text("run_id"),
+        interval_minutes=top.number("interval_minutes", 30.0, positive=True),
+        intervals=tuple(intervals_value),
+        firm_intervals=firm,
+        carbon_price_jpy_per_t=top.number("carbon_price_jpy_per_t", 0.0, minimum=0),
+        areas=areas,
+        sites=sites,
+        capacity_offers=_sorted_unique(capacity_offers, "capacity_offers"),
+        energy_offers=_sorted_unique(energy_offers, "energy_offers"),
+        workloads=workloads,
+        fixed=tuple(sorted(pins, key=lambda p: (p.workload, p.site, p.interval))),
+        input_sha256=sha256_hex(document),
+        raw=document,
+    )
+
+
+def _parse_areas(top: _Reader, n: int) -> tuple[Area, ...]:
+    return _sorted_unique(
         [
             Area(
                 id=a.text("id"),
@@ -231,7 +259,9 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
         ],
         "areas",
     )
-    area_ids = {a.id for a in areas}
+
+
+def _parse_sites(top: _Reader, area_ids: set[str]) -> tuple[Site, ...]:
     sites = []
     for s in top.items("sites"):
         area = s.text("area")
@@ -253,9 +283,10 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
                 residency=s.tags("residency") or (),
             )
         )
-    sites = _sorted_unique(sites, "sites")
-    site_ids = {s.id for s in sites}
+    return _sorted_unique(sites, "sites")
 
+
+def _parse_capacity_offers(top: _Reader, n: int, site_ids: set[str]) -> list[CapacityOffer]:
     # Several offers at one site are price steps of its supply (feasibility.index); they are
     # kept apart, never merged, so each is priced and paid on its own quantity.
     offers = []
@@ -271,6 +302,10 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
                 price=c.series("price", n),
             )
         )
+    return offers
+
+
+def _parse_energy_offers(top: _Reader, n: int, area_ids: set[str]) -> list[EnergyOffer]:
     energy = []
     for e in top.items("energy_offers"):
         area = e.text("area")
@@ -289,10 +324,11 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
                 curtailment_relief=relief,
             )
         )
-    workloads = _sorted_unique(
-        [_parse_workload(w, n, site_ids, area_ids) for w in top.items("workloads")], "workloads"
-    )
-    workload_ids = {w.id for w in workloads}
+    return energy
+
+
+def _parse_pins(top: _Reader, n: int, workload_ids: set[str], site_ids: set[str]) -> list[Pin]:
+    """The placements already dispatched (`fixed`): known workloads and sites, one per key."""
     pins = []
     pinned: set[tuple[str, str, int]] = set()
     for p in top.items("fixed"):
@@ -313,19 +349,4 @@ def parse_snapshot(source: str | bytes | Path | Mapping[str, Any]) -> Snapshot:
             raise SnapshotError(p.path, f"duplicate pin for {key}")
         pinned.add(key)
         pins.append(pin)
-
-    return Snapshot(
-        run_id=top.text("run_id"),
-        interval_minutes=top.number("interval_minutes", 30.0, positive=True),
-        intervals=tuple(intervals_value),
-        firm_intervals=firm,
-        carbon_price_jpy_per_t=top.number("carbon_price_jpy_per_t", 0.0, minimum=0),
-        areas=areas,
-        sites=sites,
-        capacity_offers=_sorted_unique(offers, "capacity_offers"),
-        energy_offers=_sorted_unique(energy, "energy_offers"),
-        workloads=workloads,
-        fixed=tuple(sorted(pins, key=lambda p: (p.workload, p.site, p.interval))),
-        input_sha256=sha256_hex(document),
-        raw=document,
-    )
+    return pins
