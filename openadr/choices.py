@@ -82,6 +82,7 @@ class OpenAdrAudit(StrEnum):
     """Audit event codes of the OpenADR façade (stored and hashed: values never change)."""
 
     CLIENT_CREATED = "openadr.client.created"
+    CLIENT_REVOKED = "openadr.client.revoked"
     SUBSCRIPTION_CREATED = "openadr.subscription.created"
     SUBSCRIPTION_UPDATED = "openadr.subscription.updated"
     SUBSCRIPTION_DELETED = "openadr.subscription.deleted"

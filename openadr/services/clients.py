@@ -6,7 +6,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from aggregator.platform.audit import audit_record
 from aggregator.platform.audit_codes import SYSTEM_ACTOR
@@ -54,3 +54,30 @@ def openadr_client_create(
         payload={"client_id": application.client_id, "scopes": client.scopes},
     )
     return client, secret
+
+
+@transaction.atomic
+def openadr_client_revoke(*, client_id: str, actor_label: str = "") -> VenClient:
+    """Tokens deleted and the secret replaced by one nobody holds: the client is done."""
+    client = (
+        VenClient.objects.select_related("application", "organisation")
+        .filter(application__client_id=client_id)
+        .first()
+    )
+    if client is None:
+        raise InvalidInput.from_errors({"client_id": ["No such OpenADR client."]})
+    application = client.application
+    AccessToken.objects.filter(application=application).delete()
+    RefreshToken.objects.filter(application=application).delete()
+    application.client_secret = secrets.token_urlsafe(48)  # hashed on save, never shown
+    application.save()
+    client.scopes = []
+    client.save(update_fields=["scopes"])
+    audit_record(
+        code=OpenAdrAudit.CLIENT_REVOKED,
+        actor_label=actor_label or SYSTEM_ACTOR,
+        organisation=client.organisation,
+        obj=client,
+        payload={"client_id": client_id},
+    )
+    return client

@@ -277,3 +277,13 @@ def test_a_report_over_http_before_the_interval_ended_is_refused_with_the_reason
     order = DispatchOrder.objects.filter(organisation=cleared.charlie.organisation).first()
     body = vtn.call("POST", "/openadr3/reports", _usage(order.public_id, "beta-kyu-1", "USAGE", 1.0), expect=400)  # fmt: skip
     assert body["errors"]["readings"][0]["errors"]["interval_start"]  # "has not ended yet"
+
+
+def test_a_revoked_client_loses_its_tokens_and_its_secret(cleared):
+    vtn = Vtn(cleared.charlie.organisation)
+    vtn.fetch_token()
+    vtn.call("GET", "/openadr3/events")
+    call_command("openadr_client", "--revoke", vtn.client_id, stdout=io.StringIO())
+    vtn.call("GET", "/openadr3/events", expect=401)
+    assert vtn.fetch_token()["error"] == "invalid_client"
+    assert AuditEvent.objects.filter(code="openadr.client.revoked").exists()
