@@ -6,5 +6,6 @@ from openadr.services.subscriptions import notifications_push_due
 
 
 @shared_task(name="openadr.tasks.push_notifications")
-def push_notifications() -> dict[str, int]:
-    return notifications_push_due()
+def push_notifications() -> dict[str, int] | None:
+    summary = notifications_push_due()
+    return summary if any(summary.values()) else None  # quiet when there was nothing to send
