@@ -106,52 +106,15 @@ def solve(
 
     backend = backends.get(opts.solver)
     lp_options = opts.lp_options or _lp_options(model, opts)
-    stats: dict[str, Any] = {
-        "engine_version": ENGINE_VERSION,
-        "backend": backend.name,
-        "variables": model.n_col,
-        "constraints": model.n_row,
-        "nonzeros": int(model.matrix.nnz),
-        "feasible_triples": len(tri),
-        "integer_variables": int(model.integer.sum()),
-        "build_s": round(build_s, 4),
-        "mip_gap": None,
-    }
-    if opts.time_budget_s is not None:
-        stats["time_budget_s"] = opts.time_budget_s
-    # A national clearing solves for minutes: say what is being solved, and how.
-    logger.info(
-        "clearing %s: %d triples, %d inference classes -> %d columns, %d rows, %d integer; "
-        "built in %.2f s; solving with %s %s",
-        snap.run_id,
-        len(tri),
-        model.classes.n_classes,
-        model.n_col,
-        model.n_row,
-        stats["integer_variables"],
-        build_s,
-        backend.name,
-        lp_options,
-    )
+    stats = _stats_before_solving(snap, tri, model, backend, lp_options, build_s, opts)
     if opts.force_fallback:
         status, priced, priced_model = "time_limit", None, model
     else:
         status, priced, priced_model = _solve_exact(model, backend, lp_options, opts, clock, stats)
-    allocation, price_source = "optimal", "price_rule"
+    allocation = "optimal"
     if status == "time_limit" and (clock.deadline is not None or opts.force_fallback):
-        # The exact solve ran out of its share of the budget: publish the greedy allocation
-        # (around the pins), priced by the rule on it.
-        priced_model = greedy_fixed_model(snap, idx, tri, model)
-        # No limit on this LP: with every placement fixed it is small, and a late result
-        # beats none.
-        priced = backend.session(priced_model, {"solver": "simplex"}, None).solve()
-        status = "feasible" if priced.status == "optimal" else priced.status
-        stats["solver"] = f"{priced.solver}; greedy allocation fixed"
-        stats.setdefault("solve_s", 0.0)
+        status, priced, priced_model = _greedy_fallback(snap, idx, tri, model, backend, stats)
         allocation = "greedy"
-        logger.warning(
-            "clearing %s: time budget spent, publishing the greedy allocation", snap.run_id
-        )
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
         return _empty_result(snap, idx, status, stats, opts)
     # The solver's instance is done with: free it before the polish and the face LP build
@@ -174,26 +137,7 @@ def solve(
         allocation=values,
     )
     stats["face_s"] = round(time.perf_counter() - t0, 4)
-    try:
-        # The fallback's own face LPs have everything fixed (small): no limit, so that its
-        # prices are the rule's and replay deterministically.
-        limit = None if allocation == "greedy" else clock.left()
-        selection = price_rule.select(face, time_limit_s=limit)
-        y = selection.y
-        stats["price_rule"] = {
-            "face_lps": selection.lp_solves,
-            "iterations": selection.iterations,
-            "lexicographic_components": selection.moving,
-            "seconds": round(selection.seconds, 4),
-        }
-    except price_rule.SelectionError:
-        if clock.deadline is None:
-            raise
-        # The solver's own optimal duals, idle rows at their first unit (the face's bounds).
-        n_y = face.n_y
-        y = np.clip(priced.row_dual, face.col_lo[:n_y], face.col_hi[:n_y])
-        price_source = "solver_duals"
-        logger.warning("clearing %s: time budget spent, prices from the solver", snap.run_id)
+    y, price_source = _select_prices(face, priced, allocation, clock, stats, snap.run_id)
     prices = pricing.from_duals(snap, idx, model, y)
     bound = pricing.dual_bound(priced_model, y)
     stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
@@ -205,6 +149,76 @@ def solve(
         if opts.force_fallback:
             result.extra["fallback"]["reason"] = "forced"
     return result
+
+
+def _stats_before_solving(snap, tri, model, backend, lp_options, build_s, opts) -> dict[str, Any]:
+    """The result's stats as far as the model goes, logged: a national clearing solves for
+    minutes, so the log says what is being solved, and how."""
+    stats: dict[str, Any] = {
+        "engine_version": ENGINE_VERSION,
+        "backend": backend.name,
+        "variables": model.n_col,
+        "constraints": model.n_row,
+        "nonzeros": int(model.matrix.nnz),
+        "feasible_triples": len(tri),
+        "integer_variables": int(model.integer.sum()),
+        "build_s": round(build_s, 4),
+        "mip_gap": None,
+    }
+    if opts.time_budget_s is not None:
+        stats["time_budget_s"] = opts.time_budget_s
+    logger.info(
+        "clearing %s: %d triples, %d inference classes -> %d columns, %d rows, %d integer; "
+        "built in %.2f s; solving with %s %s",
+        snap.run_id,
+        len(tri),
+        model.classes.n_classes,
+        model.n_col,
+        model.n_row,
+        stats["integer_variables"],
+        build_s,
+        backend.name,
+        lp_options,
+    )
+    return stats
+
+
+def _greedy_fallback(snap, idx, tri, model, backend, stats):
+    """(status, priced solution, its model) of the greedy allocation around the pins, with
+    every placement fixed: what is published when the exact solve ran out of its budget."""
+    priced_model = greedy_fixed_model(snap, idx, tri, model)
+    # No limit on this LP: with every placement fixed it is small, and a late result
+    # beats none.
+    priced = backend.session(priced_model, {"solver": "simplex"}, None).solve()
+    status = "feasible" if priced.status == "optimal" else priced.status
+    stats["solver"] = f"{priced.solver}; greedy allocation fixed"
+    stats.setdefault("solve_s", 0.0)
+    logger.warning("clearing %s: time budget spent, publishing the greedy allocation", snap.run_id)
+    return status, priced, priced_model
+
+
+def _select_prices(face, priced, allocation: str, clock: _Clock, stats, run_id: str):
+    """(dual vector, its source): the price rule's selection on the face, or — where the
+    budget ran out even for that — the solver's own optimal duals."""
+    try:
+        # The fallback's own face LPs have everything fixed (small): no limit, so that its
+        # prices are the rule's and replay deterministically.
+        limit = None if allocation == "greedy" else clock.left()
+        selection = price_rule.select(face, time_limit_s=limit)
+    except price_rule.SelectionError:
+        if clock.deadline is None:
+            raise
+        # The solver's own optimal duals, idle rows at their first unit (the face's bounds).
+        n_y = face.n_y
+        logger.warning("clearing %s: time budget spent, prices from the solver", run_id)
+        return np.clip(priced.row_dual, face.col_lo[:n_y], face.col_hi[:n_y]), "solver_duals"
+    stats["price_rule"] = {
+        "face_lps": selection.lp_solves,
+        "iterations": selection.iterations,
+        "lexicographic_components": selection.moving,
+        "seconds": round(selection.seconds, 4),
+    }
+    return selection.y, "price_rule"
 
 
 class _Clock:
