@@ -62,7 +62,9 @@ class SubscriptionIn(serializers.Serializer):
     programID = serializers.RegexField(
         OBJECT_ID, min_length=1, max_length=128, required=False, allow_null=True
     )
-    objectOperations = ObjectOperation(many=True, allow_empty=False, max_length=10)
+    # Each callback is challenged during the request (up to OPENADR_CALLBACK_TIMEOUT_S each):
+    # a few per subscription keep the request inside the server's own timeout.
+    objectOperations = ObjectOperation(many=True, allow_empty=False, max_length=4)
     targets = serializers.ListField(
         child=serializers.CharField(max_length=128), required=False, allow_null=True
     )
