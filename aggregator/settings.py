@@ -42,14 +42,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    # OAuth2 client credentials for OpenADR 3 VENs (openadr/): tokens, hashed client secrets.
+    # OAuth2 client credentials for OpenADR 3 VENs (aggregator/openadr/): tokens, hashed client secrets.
     "oauth2_provider",
     "aggregator.platform",
     "operators",
     "market",
     "settlement",
     "aggregator.exchange",
-    "openadr",
+    "aggregator.openadr",
 ]
 
 MIDDLEWARE = [
@@ -364,9 +364,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# OpenADR 3.1 VTN (openadr/, docs/interop.md): OAuth2 client credentials through
+# OpenADR 3.1 VTN (aggregator/openadr/, docs/interop.md): OAuth2 client credentials through
 # django-oauth-toolkit. Which of the spec's scopes a client may ask for is stored with the
-# client (openadr.scopes); client secrets are hashed at rest (the toolkit's default).
+# client (aggregator.openadr.scopes); client secrets are hashed at rest (the toolkit's default).
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "read_all": "Read all programs and events one may see",
@@ -378,7 +378,7 @@ OAUTH2_PROVIDER = {
         "write_programs": "Write programs (the exchange's own; never granted)",
         "write_events": "Write events (the exchange's own; never granted)",
     },
-    "SCOPES_BACKEND_CLASS": "openadr.scopes.ClientScopes",
+    "SCOPES_BACKEND_CLASS": "aggregator.openadr.scopes.ClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OPENADR_TOKEN_EXPIRE_S", 3600),
     # The toolkit's RFC 9700 (OAuth 2.0 Security BCP) behaviour, ahead of its 4.0 default:
     # tokens hashed at rest, never taken from a query string, no implicit or password

@@ -39,7 +39,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # The OpenADR 3.1 VTN for utilities' and aggregators' VENs (docs/interop.md).
-    path("openadr3/", include("openadr.api.urls")),
+    path("openadr3/", include("aggregator.openadr.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("demo/receiver/<slug:slug>/", demo_receiver, name="demo-receiver"),

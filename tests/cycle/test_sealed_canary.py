@@ -28,12 +28,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from aggregator.exchange.cycle import run_clear_interval
+from aggregator.openadr.services.clients import openadr_client_create
 from market import calendar
 from market.choices import BidType
 from market.models import CapacityOffer, EnergyOffer, MarketParameters, WorkloadBid
 from market.services import bid_submit
 from market.services.signals import signal_publish
-from openadr.services.clients import openadr_client_create
 from operators import services as op
 from operators.choices import MemberRole
 from operators.models import Site
@@ -170,7 +170,7 @@ def scene(db) -> Scene:
         "format": ["json"],
         "bid_type": list(BidType.values),
         "month": [month],
-        # The OpenADR VTN's ids (openadr.payloads): orders' and prices' events, programs,
+        # The OpenADR VTN's ids (aggregator.openadr.payloads): orders' and prices' events, programs,
         # and the VEN objects (none exist here: a 404 is a page without a price, too).
         "program_id": ["dispatch-hosting-kyushu", "prices-kyushu"],
         "event_id": [*(f"ord-{i}-v1" for i in range(1, 13)), *(f"prc-{i}" for i in range(1, 13))],

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from aggregator.exchange.cycle import run_clear_interval
-from openadr.services.clients import openadr_client_create
+from aggregator.openadr.services.clients import openadr_client_create
 from tests.cycle.conftest import gate, market  # noqa: F401 (fixtures)
 from tests.openadr.spec import check
 from tests.support.oadr_callback import CallbackServer

@@ -10,13 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from aggregator.exchange.cycle import run_clear_interval
+from aggregator.openadr.actors import actor_for_client
+from aggregator.openadr.choices import ACK_PAYLOAD
+from aggregator.openadr.models import Notification
+from aggregator.openadr.services.subscriptions import notifications_push_due
 from aggregator.platform.errors import InvalidInput
 from aggregator.platform.models import AuditEvent
 from market.models.dispatch import AckState, DispatchOrder
-from openadr.actors import actor_for_client
-from openadr.choices import ACK_PAYLOAD
-from openadr.models import Notification
-from openadr.services.subscriptions import notifications_push_due
 from tests.openadr.conftest import Vtn, gate
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +231,7 @@ def test_openadr_client_command_prints_the_secret_once(cleared):
 
 
 def test_notifications_are_as_the_document_says(cleared):
-    from openadr.payloads import notification, order_event
+    from aggregator.openadr.payloads import notification, order_event
     from tests.openadr.spec import notification_errors
 
     order = DispatchOrder.objects.first()
@@ -252,7 +252,7 @@ def _usage(event_id: str, resource: str, payload_type: str, value) -> dict:
 def test_meter_data_in_a_report_is_recorded_by_the_settlement_service(cleared):
     from datetime import timedelta
 
-    from openadr.services.reports import report_create
+    from aggregator.openadr.services.reports import report_create
     from settlement.models import MeterReading
 
     vtn = Vtn(cleared.charlie.organisation)

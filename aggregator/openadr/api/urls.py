@@ -3,7 +3,7 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from openadr.api import views
+from aggregator.openadr.api import views
 
 app_name = "openadr"
 

@@ -3,9 +3,9 @@ scopes. The spec's scopes become the REST API's (read; trade for reports)."""
 
 from __future__ import annotations
 
+from aggregator.openadr.choices import OadrScope
+from aggregator.openadr.models import VenClient
 from aggregator.platform.access import Scope
-from openadr.choices import OadrScope
-from openadr.models import VenClient
 from operators.actors import Actor
 
 

@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aggregator.openadr.choices import OpenAdrAudit
+from aggregator.openadr.models import Ven, VenClient, VenResource
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import Conflict, InvalidInput
-from openadr.choices import OpenAdrAudit
-from openadr.models import Ven, VenClient, VenResource
 from operators.actors import Actor
 from operators.models import Site
 

@@ -7,7 +7,7 @@
   order's public id) in its kind's program: the interval, the site or area as targets, the
   set-point (CU for hosting and placement, kW for delivery) and the cleared price. Each
   published area price (a completed clearing's EnergyPrice row) is an event `prc-<id>`.
-- Reports and subscriptions are stored (openadr.models) and rendered here.
+- Reports and subscriptions are stored (aggregator.openadr.models) and rendered here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from aggregator.openadr.choices import ACK_PAYLOAD, ObjectType
+from aggregator.openadr.models import Report, Subscription, Ven, VenResource
 from market.models.clearing import EnergyPrice
 from market.models.dispatch import DispatchOrder, OrderKind
-from openadr.choices import ACK_PAYLOAD, ObjectType
-from openadr.models import Report, Subscription, Ven, VenResource
 
 # When the programs came to be: they are the market's design, not rows.
 PROGRAMS_SINCE = datetime(2026, 4, 1, tzinfo=UTC)

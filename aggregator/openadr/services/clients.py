@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
+from aggregator.openadr.choices import PARTICIPANT_SCOPES, READ_ONLY_SCOPES, OpenAdrAudit
+from aggregator.openadr.models import VenClient
 from aggregator.platform.audit import audit_record
 from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from aggregator.platform.errors import InvalidInput
-from openadr.choices import PARTICIPANT_SCOPES, READ_ONLY_SCOPES, OpenAdrAudit
-from openadr.models import VenClient
 from operators.models import Organisation
 
 

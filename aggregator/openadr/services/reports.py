@@ -11,12 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aggregator.platform.audit import audit_record
-from aggregator.platform.errors import InvalidInput
-from market.models.dispatch import DispatchOrder, OrderKind
-from market.services.dispatch import order_acknowledge
-from openadr import payloads, selectors
-from openadr.choices import (
+from aggregator.openadr import payloads, selectors
+from aggregator.openadr.choices import (
     ACK_ACCEPT,
     ACK_PAYLOAD,
     ACK_REJECT,
@@ -24,7 +20,11 @@ from openadr.choices import (
     USAGE_PAYLOAD,
     OpenAdrAudit,
 )
-from openadr.models import Report, VenClient
+from aggregator.openadr.models import Report, VenClient
+from aggregator.platform.audit import audit_record
+from aggregator.platform.errors import InvalidInput
+from market.models.dispatch import DispatchOrder, OrderKind
+from market.services.dispatch import order_acknowledge
 from operators.actors import Actor
 from settlement.services.meter import meter_report_bulk
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from aggregator.openadr import payloads
+from aggregator.openadr.models import Report, Subscription, Ven, VenClient, VenResource
 from market.clearing_selectors import order_list
 from market.models.clearing import EnergyPrice, RunStatus
 from market.models.dispatch import DispatchOrder, OrderKind
-from openadr import payloads
-from openadr.models import Report, Subscription, Ven, VenClient, VenResource
 from operators.actors import Actor
 from operators.models import GridArea
 

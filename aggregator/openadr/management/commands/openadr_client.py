@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aggregator.openadr.services.clients import openadr_client_create, openadr_client_revoke
 from aggregator.platform.errors import DomainError
-from openadr.services.clients import openadr_client_create, openadr_client_revoke
 from operators.models import Organisation
 
 

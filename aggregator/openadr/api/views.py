@@ -10,15 +10,15 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aggregator.openadr import payloads, selectors
+from aggregator.openadr.api import serializers as s
+from aggregator.openadr.api.auth import SpecScopes, VenTokenAuthentication
+from aggregator.openadr.choices import OadrScope as S
+from aggregator.openadr.services import reports as report_services
+from aggregator.openadr.services import subscriptions as subscription_services
+from aggregator.openadr.services import vens as ven_services
 from aggregator.platform.api.problems import problem_exception_handler
 from aggregator.platform.errors import Conflict
-from openadr import payloads, selectors
-from openadr.api import serializers as s
-from openadr.api.auth import SpecScopes, VenTokenAuthentication
-from openadr.choices import OadrScope as S
-from openadr.services import reports as report_services
-from openadr.services import subscriptions as subscription_services
-from openadr.services import vens as ven_services
 
 READ_TARGETS = (S.READ_TARGETS, S.READ_ALL)
 READ_OWN = (S.READ_VEN_OBJECTS, S.READ_ALL)

@@ -3,8 +3,15 @@ OAuth2 clients are created only by `manage.py openadr_client` (audited, secret s
 
 from django.contrib import admin
 
+from aggregator.openadr.models import (
+    Notification,
+    Report,
+    Subscription,
+    Ven,
+    VenClient,
+    VenResource,
+)
 from aggregator.platform.admin_readonly import ReadOnlyAdmin
-from openadr.models import Notification, Report, Subscription, Ven, VenClient, VenResource
 
 # oauth2_provider comes before this app in INSTALLED_APPS, so its admin is registered.
 for model in [m for m in admin.site._registry if m._meta.app_label == "oauth2_provider"]:

@@ -1,6 +1,6 @@
 """What the VTN stores: its OAuth2 clients, VENs and their resources, subscriptions and the
 notifications owed to them, and the reports VENs sent. Programs and events are not stored:
-they are views of the market's grid areas, dispatch orders and prices (openadr.payloads)."""
+they are views of the market's grid areas, dispatch orders and prices (aggregator.openadr.payloads)."""
 
 from __future__ import annotations
 

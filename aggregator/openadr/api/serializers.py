@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from openadr.choices import HTTP_VERB_OPERATIONS, ObjectType, Operation
+from aggregator.openadr.choices import HTTP_VERB_OPERATIONS, ObjectType, Operation
 
 OBJECT_ID = r"^[a-zA-Z0-9_-]*$"
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from openadr.services.subscriptions import notifications_push_due
+from aggregator.openadr.services.subscriptions import notifications_push_due
 
 
 @shared_task(name="openadr.tasks.push_notifications")

@@ -3,7 +3,7 @@ beat task `openadr.tasks.push_notifications` does every 10 s)."""
 
 from django.core.management.base import BaseCommand
 
-from openadr.services.subscriptions import notifications_push_due
+from aggregator.openadr.services.subscriptions import notifications_push_due
 
 
 class Command(BaseCommand):

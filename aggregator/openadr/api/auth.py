@@ -7,7 +7,7 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from openadr.actors import actor_for_client
+from aggregator.openadr.actors import actor_for_client
 from operators.api.authentication import ApiKeyPrincipal
 
 

@@ -14,12 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aggregator.openadr import payloads
+from aggregator.openadr.choices import NotificationState, ObjectType, OpenAdrAudit, Operation, crud
+from aggregator.openadr.models import Notification, Subscription, VenClient
 from aggregator.platform.audit import audit_record
 from aggregator.platform.errors import InvalidInput
 from market.models.dispatch import DispatchOrder
-from openadr import payloads
-from openadr.choices import NotificationState, ObjectType, OpenAdrAudit, Operation, crud
-from openadr.models import Notification, Subscription, VenClient
 from operators.actors import Actor
 from operators.validators import webhook_url_problem
 from operators.webhooks import get_text, post_json

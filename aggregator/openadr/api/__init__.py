@@ -1,0 +1,1 @@
+"""The VTN's HTTP side: thin views over aggregator.openadr.selectors and aggregator.openadr.services."""

@@ -1,1 +1,0 @@
-"""The VTN's HTTP side: thin views over openadr.selectors and openadr.services."""
