@@ -35,7 +35,10 @@ class KeyReused(DomainError):
 
 
 def _fingerprint(request) -> str:
-    body = canonical_json(request.data, ascii_only=True)
+    # DRF's encoder first: form and multipart bodies (QueryDicts, uploaded file parts) become
+    # plain JSON values as they always did, so stored fingerprints keep matching.
+    plain = json.loads(json.dumps(request.data, cls=JSONEncoder))
+    body = canonical_json(plain, ascii_only=True)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

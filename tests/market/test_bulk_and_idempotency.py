@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -195,3 +196,16 @@ def test_hourly_purge_task_frees_expired_keys(trent):
     IdempotencyKey.objects.create(key="fresh", **common)
     assert purge_idempotency_keys.apply().get() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+def test_a_form_encoded_body_with_a_key_is_fingerprinted_not_a_server_error(trent, alpha_site):
+    client, _key = key_client(trent)
+    # Form and multipart bodies parse to a QueryDict; the fingerprint must take it as JSON
+    # takes a dict, and an uploaded file part by its content (canonical JSON of an
+    # UploadedFile raised TypeError: a 500).
+    response = client.post(
+        "/api/v1/capacity-offers/", {"site": "x", "cu": io.BytesIO(b"1,2")}, format="multipart",
+        headers={"Idempotency-Key": "k-form"},
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
