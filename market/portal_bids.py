@@ -10,14 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aggregator.platform.errors import Conflict, InvalidInput
-from aggregator.platform.portal import portal_view
+from aggregator.platform.portal import apply_service_errors, portal_view
 from market import selectors
 from market.bid_csv import TEMPLATE, parse_bid_csv, row_errors
 from market.bid_forms import FORMS, initial_from_bid
 from market.choices import BidType
 from market.services import bid_amend, bid_cancel, bid_data, bid_submit, bids_submit_bulk
 from market.validation import BidContext, clean_bid
-from operators.forms import apply_service_errors
 
 LISTS = {
     BidType.CAPACITY: selectors.capacity_offer_list,

@@ -6,19 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.access import Scope
-from aggregator.platform.errors import InvalidInput
 from operators.choices import PREFECTURES, Accelerator, ResidencyTag
 from operators.models import DemandZone, GridArea
-
-
-def apply_service_errors(form: forms.Form, error: InvalidInput) -> None:
-    """Show a service's per-field errors on the form fields (or at the top)."""
-    for field, messages in error.errors.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-    if not error.errors:
-        form.add_error(None, error.detail)
 
 
 class LocalisedChoiceField(forms.ModelChoiceField):

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _l
 from aggregator.platform.audit import audit_verify_chain
 from aggregator.platform.errors import InvalidInput
 from aggregator.platform.models import AuditEvent
-from aggregator.platform.portal import portal_view
+from aggregator.platform.portal import apply_service_errors, portal_view
 from operators.choices import OrganisationRole
-from operators.forms import apply_service_errors
 from operators.models import Organisation
 from operators.services import participant_onboard
 

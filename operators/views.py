@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aggregator.platform.errors import InvalidInput
-from aggregator.platform.portal import portal_view
+from aggregator.platform.portal import apply_service_errors, portal_view
 from operators import selectors, services
-from operators.forms import ApiKeyForm, SiteForm, WebhookEndpointForm, apply_service_errors
+from operators.forms import ApiKeyForm, SiteForm, WebhookEndpointForm
 
 
 @portal_view
