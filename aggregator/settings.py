@@ -7,6 +7,7 @@ Celery tasks; with both set it is the production shape: PostgreSQL, Redis, real 
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /metrics for Prometheus, answered before anything else to those it admits; anyone
+    # else falls through to the 404 of any unknown path (aggregator/platform/metrics.py).
+    "aggregator.platform.metrics.MetricsEndpointMiddleware",
+    "aggregator.platform.metrics.HttpMetricsMiddleware",
     "aggregator.platform.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -314,6 +319,19 @@ if not 0 <= WEBHOOK_SECRET_OVERLAP_HOURS <= 24 * 30:
     raise ImproperEnvironment(
         f"WEBHOOK_SECRET_OVERLAP_HOURS={WEBHOOK_SECRET_OVERLAP_HOURS} is not within 0–720"
     )
+
+# --- Metrics (/metrics for Prometheus; docs/operations.md) -------------------------------
+# Admitted: `Authorization: Bearer <METRICS_TOKEN>` (or METRICS_TOKEN_FILE), or a direct
+# connection from METRICS_ALLOWED_NETWORKS (CIDRs; a request that came through a proxy never
+# qualifies by address). Anyone else gets the 404 of any unknown path.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+try:
+    _metrics_networks = [ip_network(n, strict=False) for n in METRICS_ALLOWED_NETWORKS]
+except ValueError as exc:
+    raise ImproperEnvironment(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+# The domain's collectors, read from the database at scrape time (the roof reads all apps).
+METRICS_COLLECTORS = ["aggregator.exchange.metrics.DomainCollector"]
 
 # --- Tamper evidence --------------------------------------------------------------------
 # The key of the audit chain's and the ledger's MACs and of the signed checkpoints; it must

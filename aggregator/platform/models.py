@@ -93,3 +93,19 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"audit checkpoint #{self.seq}"
+
+
+class IntegrityCheckResult(models.Model):
+    """The last verdict of each integrity check (audit chain, checkpoint, ledger), one row per
+    check, written where the check runs and read by /metrics (and so by the alerts)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    ok = models.BooleanField()
+    checked_at = models.DateTimeField()
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'ok' if self.ok else 'FAILED'} at {self.checked_at:%Y-%m-%d %H:%M}Z"

@@ -78,7 +78,15 @@ class DispatchOrder(models.Model):
                 name="dispatch_order_site_or_area",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "interval_start"])]
+        indexes = [
+            models.Index(fields=["organisation", "interval_start"]),
+            # /metrics counts orders whose interval started unacknowledged: few, and only these.
+            models.Index(
+                fields=["flagged_unacknowledged_at"],
+                condition=Q(flagged_unacknowledged_at__isnull=False),
+                name="order_flagged_unacked_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ({self.kind})"
@@ -118,6 +126,15 @@ class OrderDelivery(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["order", "endpoint"], name="order_delivery_unique")
+        ]
+        indexes = [
+            # /metrics reads the pushes not delivered (pending, sending, given up): a few rows
+            # beside the delivered bulk, which never changes again.
+            models.Index(
+                fields=["state"],
+                condition=~Q(state="delivered"),
+                name="delivery_undelivered_idx",
+            ),
         ]
 
     def __str__(self) -> str:

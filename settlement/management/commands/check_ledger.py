@@ -6,6 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aggregator.platform.integrity_checks import LEDGER, integrity_check_record
 from settlement.ledger import ledger_check
 
 
@@ -21,6 +22,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         verdict = ledger_check()
+        # Kept for /metrics and its alerts (docs/operations.md).
+        integrity_check_record(
+            name=LEDGER, ok=verdict.ok, detail="; ".join(verdict.problems)[:500]
+        )
         if options["json"]:
             self.stdout.write(_dumps(verdict.as_dict()))
         else:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from aggregator.platform.audit import audit_verify_chain
 from aggregator.platform.audit_checkpoints import read_checkpoints
+from aggregator.platform.integrity_checks import AUDIT_CHAIN, integrity_check_record
 
 
 class Command(BaseCommand):
@@ -34,11 +35,14 @@ class Command(BaseCommand):
                 raise CommandError(str(exc), returncode=2) from exc
         verdict = audit_verify_chain(checkpoints=given)
         if not verdict.ok:
-            raise CommandError(
+            problem = (
                 f"audit chain BROKEN at row #{verdict.first_bad_seq}: {verdict.reason} "
-                f"({verdict.checked} row(s) before it verified)",
-                returncode=1,
+                f"({verdict.checked} row(s) before it verified)"
             )
+            integrity_check_record(name=AUDIT_CHAIN, ok=False, detail=problem)
+            raise CommandError(problem, returncode=1)
+        # The verdict is kept for /metrics and its alerts (docs/operations.md).
+        integrity_check_record(name=AUDIT_CHAIN, ok=True, detail=f"{verdict.checked} rows")
         self.stdout.write(
             self.style.SUCCESS(
                 f"audit chain OK: {verdict.checked} row(s) verified, "
