@@ -26,7 +26,6 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -38,6 +37,9 @@ from prometheus_client import (
 logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
+# The classic text format (prometheus-client's latest is 1.0.0, which older servers and
+# tools do not name); for the names used here the two are the same bytes.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Methods outside this set are counted as "other": a client cannot mint label values.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -156,7 +158,7 @@ def build_registry() -> CollectorRegistry:
 
 def metrics_response() -> HttpResponse:
     body = generate_latest(build_registry())
-    response = HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     return response
 
