@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
 
+# Imported under another name: Celery reads every CELERY_* setting (CELERY_QUEUES is task_queues).
+from aggregator.platform.queues import CELERY_QUEUES as _KNOWN_QUEUES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("WATTBIT_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -286,6 +289,9 @@ CACHES = {
     )
 }  # fmt: skip
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# Redis' transport with the fix that lets a worker outlive a Redis restart (platform/broker.py).
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT = "aggregator.platform.broker:Transport"
 CELERY_RESULT_BACKEND = None
 # Without Redis the same pipeline runs in-process, so `make run` needs nothing else.
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
@@ -304,6 +310,48 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue per kind of work, each with its own workers (deploy/k8s/, docs/deploy.md), so a
+# solve never waits behind pushes or PDFs and a slow receiver never delays a clearing:
+# `clearing` — one solve per worker process, memory-limited; `dispatch` — I/O-bound pushes
+# and the cycle's short triggers, many threads; `settlement` — bookkeeping; `reports` —
+# documents (the names: aggregator/platform/queues.py). Every task is routed by name (a test
+# checks that none is left to the default).
+CELERY_TASK_ROUTES = {
+    "aggregator.tasks.clear_interval": {"queue": "clearing"},
+    "aggregator.tasks.clear_due_intervals": {"queue": "dispatch"},
+    "aggregator.tasks.push_orders": {"queue": "dispatch"},
+    "aggregator.tasks.push_due_deliveries": {"queue": "dispatch"},
+    "aggregator.tasks.flag_unacknowledged_orders": {"queue": "dispatch"},
+    "openadr.tasks.push_notifications": {"queue": "dispatch"},
+    "settlement.tasks.settle_due_intervals": {"queue": "settlement"},
+    "settlement.tasks.finalise_interval": {"queue": "settlement"},
+    "aggregator.tasks.issue_audit_checkpoint": {"queue": "settlement"},
+    "market.tasks.purge_idempotency_keys": {"queue": "settlement"},
+}
+# A task nobody routed still reaches a consumer (never the unconsumed "celery" queue).
+CELERY_TASK_DEFAULT_QUEUE = "dispatch"
+assert {r["queue"] for r in CELERY_TASK_ROUTES.values()} <= set(_KNOWN_QUEUES)
+# Beat, highly available: any number of beat processes may run; they share the schedule in
+# Redis and only the holder of a Redis lock sends anything (celery-redbeat). The holder
+# renews the lock on every tick; if it dies, another takes over once the lock has expired
+# (BEAT_LOCK_TIMEOUT_S) — a standby polls for it every BEAT_MAX_LOOP_INTERVAL_S.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = REDIS_URL
+CELERY_REDBEAT_KEY_PREFIX = "wattbit:beat"
+# Ride out a Redis restart for a minute before giving up (redbeat retries with backoff).
+CELERY_REDBEAT_REDIS_OPTIONS = {"retry_period": env_int("BEAT_REDIS_RETRY_S", 60)}
+CELERY_BEAT_MAX_LOOP_INTERVAL = env_int("BEAT_MAX_LOOP_INTERVAL_S", 5)
+CELERY_REDBEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_TIMEOUT_S", 30)
+if not 0 < CELERY_BEAT_MAX_LOOP_INTERVAL < CELERY_REDBEAT_LOCK_TIMEOUT:
+    raise ImproperEnvironment(
+        "BEAT_MAX_LOOP_INTERVAL_S must be positive and below BEAT_LOCK_TIMEOUT_S, or the lock "
+        "expires between two renewals and a standby beat takes over from a live one"
+    )
+# Workers: a lost broker connection is retried for ever (a worker must outlive a Redis
+# restart; docs/deploy.md), with the connection checked before each publish.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # --- Webhooks -------------------------------------------------------------------------
 # Production refuses http:// and private/loopback targets (SSRF); tests with a local
@@ -361,9 +409,21 @@ CLEARING_FINISH_BEFORE_S = env_int("CLEARING_FINISH_BEFORE_S", 600)
 CLEARING_MIN_BUDGET_S = env_int("CLEARING_MIN_BUDGET_S", 15)
 
 # --- The interval cycle's clock (Celery beat; `make run` ticks the same tasks in-process) --
+# The market's clock: the wall clock, unless a drill sets MARKET_CLOCK=START@EPOCHxSPEED
+# (market/clock.py); refused outside debug unless MARKET_CLOCK_ALLOWED=1 says it is a drill.
+MARKET_CLOCK = env_str("MARKET_CLOCK")
+if MARKET_CLOCK and not (DEBUG or env_bool("MARKET_CLOCK_ALLOWED", False)):
+    raise ImproperEnvironment("MARKET_CLOCK is for drills: set MARKET_CLOCK_ALLOWED=1 as well")
 CELERY_BEAT_SCHEDULE = {
-    "clear-due-intervals": {"task": "aggregator.tasks.clear_due_intervals", "schedule": 30.0},
-    "push-due-deliveries": {"task": "aggregator.tasks.push_due_deliveries", "schedule": 10.0},
+    # How often beat looks for intervals past gate closure, and for pushes due (seconds).
+    "clear-due-intervals": {
+        "task": "aggregator.tasks.clear_due_intervals",
+        "schedule": float(env_int("BEAT_CLEAR_EVERY_S", 30)),
+    },
+    "push-due-deliveries": {
+        "task": "aggregator.tasks.push_due_deliveries",
+        "schedule": float(env_int("BEAT_PUSH_EVERY_S", 10)),
+    },
     "flag-unacknowledged-orders": {
         "task": "aggregator.tasks.flag_unacknowledged_orders",
         "schedule": 60.0,

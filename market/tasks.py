@@ -11,13 +11,9 @@ from celery import shared_task
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from aggregator.platform.tasks import TRANSIENT_ERRORS, AfterCommitTask
-from market import calendar
+from market.clock import now_from
 from market.idempotency import idempotency_purge
 from market.services.dispatch import deliveries_push_due, orders_flag_unacknowledged
-
-
-def _now(now_iso: str | None):
-    return calendar.parse_iso(now_iso) if now_iso else None
 
 
 class PushOrdersTask(AfterCommitTask):
@@ -36,7 +32,7 @@ class PushOrdersTask(AfterCommitTask):
 )
 def push_orders(order_ids: list[int], now_iso: str | None = None) -> dict:
     """Push these orders now (enqueued once the transaction that wrote them commits)."""
-    summary = deliveries_push_due(now=_now(now_iso), order_ids=order_ids)
+    summary = deliveries_push_due(now=now_from(now_iso), order_ids=order_ids)
     return summary.__dict__
 
 
@@ -48,12 +44,12 @@ def push_orders(order_ids: list[int], now_iso: str | None = None) -> dict:
 )
 def push_due_deliveries(now_iso: str | None = None) -> dict:
     """The outbox relay: retries, and anything a lost publish left behind."""
-    return deliveries_push_due(now=_now(now_iso)).__dict__
+    return deliveries_push_due(now=now_from(now_iso)).__dict__
 
 
 @shared_task(name="aggregator.tasks.flag_unacknowledged_orders")
 def flag_unacknowledged_orders(now_iso: str | None = None) -> int:
-    return orders_flag_unacknowledged(now=_now(now_iso))
+    return orders_flag_unacknowledged(now=now_from(now_iso))
 
 
 @shared_task

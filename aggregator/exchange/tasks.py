@@ -14,12 +14,9 @@ from django.conf import settings
 from aggregator.exchange.cycle import intervals_due, run_clear_interval
 from aggregator.platform.tasks import TRANSIENT_ERRORS
 from market import calendar
+from market.clock import now_from
 from market.models.clearing import RunStatus
 from market.tasks import push_orders
-
-
-def _now(now_iso: str | None):
-    return calendar.parse_iso(now_iso) if now_iso else None
 
 
 def _held_run_countdown() -> int:
@@ -45,7 +42,7 @@ def _held_run_countdown() -> int:
 def clear_interval(self, interval_start_iso: str, now_iso: str | None = None) -> dict:
     """Clear one firm interval, then push its orders."""
     outcome = run_clear_interval(
-        interval_start=calendar.parse_iso(interval_start_iso), now=_now(now_iso)
+        interval_start=calendar.parse_iso(interval_start_iso), now=now_from(now_iso)
     )
     if (
         not outcome.did_work
@@ -63,7 +60,7 @@ def clear_interval(self, interval_start_iso: str, now_iso: str | None = None) ->
 @shared_task(name="aggregator.tasks.clear_due_intervals")
 def clear_due_intervals(now_iso: str | None = None) -> list[str]:
     """Beat's trigger: enqueue a clearing for every interval past gate closure."""
-    due = [calendar.iso_z(k) for k in intervals_due(_now(now_iso))]
+    due = [calendar.iso_z(k) for k in intervals_due(now_from(now_iso))]
     for k in due:
         clear_interval.delay(k, now_iso)
     return due

@@ -25,6 +25,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from aggregator.platform.queues import CELERY_QUEUES
+
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -35,6 +37,9 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 LEASE_S = 6
 VISIBILITY_TIMEOUT_S = 4
 WEBHOOK_TIMEOUT_S = 2
+# Every queue a task is routed to (settings.CELERY_TASK_ROUTES); a worker started without
+# `queues` consumes them all, like the single worker of a small deployment.
+QUEUES = CELERY_QUEUES
 
 
 def stack_problem() -> str | None:
@@ -133,7 +138,13 @@ class RedisServer:
         self.start()
 
     def queued(self) -> int:
-        return redis.Redis.from_url(self.url).llen("celery")
+        """Messages waiting in every queue the tasks are routed to."""
+        client = redis.Redis.from_url(self.url)
+        return sum(client.llen(queue) for queue in QUEUES)
+
+    def idle(self) -> bool:
+        """Nothing queued, nothing delivered but unacknowledged (retries with a countdown too)."""
+        return self.queued() == 0 and redis.Redis.from_url(self.url).hlen("unacked") == 0
 
 
 def _pings(client: redis.Redis) -> bool:
@@ -152,56 +163,66 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class Worker:
-    """A real `celery -A aggregator worker` in its own process group (so SIGKILL takes all)."""
+def process_env(redis_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker or beat process of the stack (production settings)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aggregator.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        # Webhook secrets are encrypted with SECRET_KEY: the worker must share it.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "0",
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "1",
+        "CLEARING_LEASE_S": str(LEASE_S),
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
+        "WEBHOOK_TIMEOUT_S": str(WEBHOOK_TIMEOUT_S),
+        "LOG_LEVEL": "INFO",
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+class _Process:
+    """A process of the stack in its own process group (so SIGKILL takes its children too)."""
 
     count = 0
+    kind = "process"
 
-    def __init__(self, redis_url: str, workdir: Path, *, concurrency: int = 2, **env: str):
-        Worker.count += 1
-        self.name = f"e2e{Worker.count}"
-        self.log = workdir / f"worker-{self.name}.log"
+    def __init__(self, redis_url: str, workdir: Path, **env: str) -> None:
+        _Process.count += 1
+        self.name = f"e2e{_Process.count}"
+        self.log = workdir / f"{self.kind}-{self.name}.log"
         self.redis_url = redis_url
-        self.concurrency = concurrency
         self.extra_env = env
         self.process: subprocess.Popen | None = None
 
-    def env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "aggregator.settings",
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": self.redis_url,
-            # Webhook secrets are encrypted with SECRET_KEY: the worker must share it.
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DEBUG": "0",
-            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "1",
-            "CLEARING_LEASE_S": str(LEASE_S),
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
-            "WEBHOOK_TIMEOUT_S": str(WEBHOOK_TIMEOUT_S),
-            "LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.update(self.extra_env)
-        return env
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
-    def start(self, *, ready_timeout: float = 60) -> Worker:
+    def ready(self) -> bool:
+        return True
+
+    def env(self) -> dict[str, str]:
+        return process_env(self.redis_url, self.extra_env)
+
+    def start(self, *, ready_timeout: float = 60):
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [str(CELERY), "-A", "aggregator", "worker", "--pool", "prefork",
-                 "-c", str(self.concurrency), "-n", f"{self.name}@%h", "--loglevel", "INFO",
-                 "--without-heartbeat", "--without-gossip", "--without-mingle"],
-                cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                self.command(), cwd=ROOT, env=self.env(), stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         wait_for(
-            lambda: "ready." in self.output() or self.process.poll() is not None,
+            lambda: self.ready() or self.process.poll() is not None,
             timeout=ready_timeout,
-            what=f"worker {self.name} to be ready",
+            what=f"{self.kind} {self.name} to be ready",
             every=0.1,
         )
-        assert self.process.poll() is None, f"worker {self.name} exited:\n{self.output()[-3000:]}"
+        assert self.process.poll() is None, (
+            f"{self.kind} {self.name} exited:\n{self.output()[-3000:]}"
+        )
         return self
 
     @property
@@ -212,10 +233,51 @@ class Worker:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool children at once, like the OOM killer would."""
+        """SIGKILL the process and its children at once, like the OOM killer would."""
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # Warm shutdown: a worker lets running tasks finish, then stops its children.
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        # Children may outlive their parent for a moment; leave none behind.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class Worker(_Process):
+    """A real `celery -A aggregator worker` consuming `queues` (all of them by default)."""
+
+    kind = "worker"
+
+    def __init__(
+        self,
+        redis_url: str,
+        workdir: Path,
+        *,
+        concurrency: int = 2,
+        queues: tuple[str, ...] = QUEUES,
+        pool: str = "prefork",
+        **env: str,
+    ) -> None:
+        super().__init__(redis_url, workdir, **env)
+        self.concurrency, self.queues, self.pool = concurrency, tuple(queues), pool
+
+    def command(self) -> list[str]:
+        return [str(CELERY), "-A", "aggregator", "worker", "--pool", self.pool,
+                "-c", str(self.concurrency), "-Q", ",".join(self.queues),
+                "-n", f"{self.name}@%h", "--loglevel", "INFO",
+                "--without-heartbeat", "--without-gossip", "--without-mingle"]  # fmt: skip
+
+    def ready(self) -> bool:
+        return "ready." in self.output()
 
     def kill_pool_child(self) -> int:
         """SIGKILL the worker's pool process(es) only; the parent lives on and notices."""
@@ -226,24 +288,34 @@ class Worker:
             os.kill(int(child), signal.SIGKILL)
         return len(children)
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        # Warm shutdown: the parent lets running tasks finish, then stops its children.
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        # Pool children may outlive their parent for a moment; leave none behind.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+
+class Beat(_Process):
+    """A real `celery -A aggregator beat` (the settings make it redbeat's, with its lock)."""
+
+    kind = "beat"
+
+    def command(self) -> list[str]:
+        return [str(CELERY), "-A", "aggregator", "beat", "--loglevel", "INFO"]
+
+    def ready(self) -> bool:
+        # "beat: Starting..." is printed before the lock is asked for: a standby is up too.
+        return "beat: Starting" in self.output()
+
+    @property
+    def holds_lock(self) -> bool:
+        return "beat: Acquired lock" in self.output()
+
+    def sends(self) -> list[str]:
+        """The lines in which this beat sent a periodic task."""
+        return [line for line in self.output().splitlines() if "Sending due task" in line]
 
 
 __all__ = [
     "LEASE_S",
+    "QUEUES",
     "VISIBILITY_TIMEOUT_S",
     "WEBHOOK_TIMEOUT_S",
+    "Beat",
     "RedisServer",
     "Worker",
     "e2e_marks",
