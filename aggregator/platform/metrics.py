@@ -147,12 +147,13 @@ class _Guarded:
 def build_registry() -> CollectorRegistry:
     """What one scrape exposes: the processes' metrics and the domain collectors."""
     registry = CollectorRegistry(auto_describe=False)
+    # The domain first: a collector error it counts shows in this very scrape.
+    for path in settings.METRICS_COLLECTORS:
+        registry.register(_Guarded(path.rsplit(".", 1)[-1], import_string(path)()))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_ProcessMetrics())
-    for path in settings.METRICS_COLLECTORS:
-        registry.register(_Guarded(path.rsplit(".", 1)[-1], import_string(path)()))
     return registry
 
 

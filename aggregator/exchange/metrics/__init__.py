@@ -32,6 +32,9 @@ PARTS = {
     "queues": collect_queues,
 }
 
+for _name in PARTS:
+    COLLECTOR_ERRORS.labels(_name)  # exposed as 0 from the start, not only after a failure
+
 
 class DomainCollector:
     """A prometheus-client collector; `now` fixed only by tests."""
