@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, a refusal too, carries the id its log lines carry.
+    "aggregator.platform.request_id.RequestIdMiddleware",
     # /metrics for Prometheus, answered before anything else to those it admits; anyone
     # else falls through to the 404 of any unknown path (aggregator/platform/metrics.py).
     "aggregator.platform.metrics.MetricsEndpointMiddleware",
@@ -388,16 +390,40 @@ METRICS_COLLECTORS = ["aggregator.exchange.metrics.DomainCollector"]
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
 
 # --- Logging --------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (for a log pipeline), else plain text. Either
+# way each line has the request id that caused it, through Celery tasks too
+# (aggregator/platform/request_id.py), and a task's line its task id and name.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperEnvironment(f"LOG_FORMAT={LOG_FORMAT!r} is not plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "aggregator.platform.request_id.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s "
+            "%(task_id)s %(task_name)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Workers log through the same handler and format as the web processes (Celery would
+# otherwise replace the root logger's handlers with its own format, without request ids).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # A clearing run's claim lasts this long; a worker silent for longer is presumed dead and
 # another takes the run over (solving takes seconds, so minutes are generous).

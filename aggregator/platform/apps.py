@@ -11,4 +11,7 @@ class PlatformConfig(AppConfig):
     verbose_name = "Aggregator"
 
     def ready(self) -> None:
-        from aggregator.platform import checks  # noqa: F401 (registers the system checks)
+        from aggregator.platform import (
+            checks,  # noqa: F401 (registers the system checks)
+            request_id,  # noqa: F401 (connects the task signals)
+        )

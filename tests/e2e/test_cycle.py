@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from standardwebhooks import Webhook
 
 from aggregator.exchange.replay import replay_run
@@ -103,7 +105,8 @@ def test_bids_clear_on_a_real_worker_and_orders_are_pushed_and_acknowledged(
 
 def test_an_outage_amends_orders_and_the_new_versions_are_pushed_once(market_factory, workers):
     market = market_factory(horizon=4)
-    workers.start(concurrency=2)
+    # JSON log lines, as a log pipeline would read them (LOG_FORMAT=json).
+    [worker] = [workers.start(concurrency=2, LOG_FORMAT="json")]
     clear_interval.delay(calendar.iso_z(market.interval), calendar.iso_z(market.gate_closure))
     wait_for(all_delivered, timeout=60, what="the cleared orders pushed", context=workers.logs)
     run = assert_one_completed_run(market)
@@ -117,9 +120,10 @@ def test_an_outage_amends_orders_and_the_new_versions_are_pushed_once(market_fac
         "/api/v1/events/outage",
         {"site": site.code, "interval": calendar.iso_z(market.interval), "cu_available": 0},
         format="json",
-        headers={"Idempotency-Key": "outage-1"},
+        headers={"Idempotency-Key": "outage-1", "X-Request-ID": "e2e-outage-1"},
     )
     assert response.status_code == 201, response.content
+    assert response["X-Request-ID"] == "e2e-outage-1"
     amended = list(DispatchOrder.objects.filter(run=run, version=2).select_related("organisation"))
     assert amended, "the outage changed no order"
     wait_for(all_delivered, timeout=60, what="the amended orders pushed", context=workers.logs)
@@ -144,6 +148,15 @@ def test_an_outage_amends_orders_and_the_new_versions_are_pushed_once(market_fac
     assert_each_key_received_once(market, all_orders)
     assert all(r.duplicates == 0 for r in market.receivers.values())
     assert_attempts_consistent()
+
+    # The worker's log lines of the push the outage caused carry the API call's request id;
+    # those of the clearing (beat's work here) carry their own task's.
+    lines = [json.loads(line) for line in worker.output().splitlines() if line.startswith("{")]
+    caused = [line for line in lines if line["request_id"] == "e2e-outage-1"]
+    assert {line["task_name"] for line in caused} == {"aggregator.tasks.push_orders"}, caused
+    assert any("succeeded" in line["message"] for line in caused), caused
+    clearing = [line for line in lines if line["task_name"] == "aggregator.tasks.clear_interval"]
+    assert clearing and all(line["request_id"].startswith("task-") for line in clearing)
 
     # The superseded version can no longer be accepted; the new one can.
     old_id = hosting.supersedes_id

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from aggregator.platform.errors import DomainError
+from aggregator.platform.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ def problem(
         body["instance"] = instance
     if errors:
         body["errors"] = errors
+    # The id under which the logs hold what happened (also the X-Request-ID header).
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     return body
 
 

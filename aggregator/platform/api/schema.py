@@ -18,6 +18,10 @@ PROBLEM_SCHEMA = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "request_id": {
+            "type": "string",
+            "description": "The X-Request-ID of this request: quote it when reporting a problem.",
+        },
         "errors": {
             "type": "object",
             "description": "Messages per field (a list of strings), or for bulk requests "
