@@ -11,6 +11,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.env import ImproperEnvironment, env_bool, env_int, env_list, env_str
@@ -329,6 +330,7 @@ CELERY_TASK_ROUTES = {
     "settlement.tasks.finalise_interval": {"queue": "settlement"},
     "aggregator.tasks.issue_audit_checkpoint": {"queue": "settlement"},
     "market.tasks.purge_idempotency_keys": {"queue": "settlement"},
+    "settlement.tasks.write_monthly_statements": {"queue": "reports"},
 }
 # A task nobody routed still reaches a consumer (never the unconsumed "celery" queue).
 CELERY_TASK_DEFAULT_QUEUE = "dispatch"
@@ -433,6 +435,9 @@ CLEARING_LEASE_S = env_int("CLEARING_LEASE_S", 300)
 # with the default 60-min lead). A late trigger still gets CLEARING_MIN_BUDGET_S.
 CLEARING_FINISH_BEFORE_S = env_int("CLEARING_FINISH_BEFORE_S", 600)
 CLEARING_MIN_BUDGET_S = env_int("CLEARING_MIN_BUDGET_S", 15)
+# Where the monthly job writes statements and invoices (a volume shared with whoever sends
+# them out; `manage.py make_statements -o DIR` writes elsewhere on demand).
+STATEMENTS_DIR = Path(env_str("STATEMENTS_DIR", str(VAR_DIR / "statements")))
 
 # --- The interval cycle's clock (Celery beat; `make run` ticks the same tasks in-process) --
 # The market's clock: the wall clock, unless a drill sets MARKET_CLOCK=START@EPOCHxSPEED
@@ -460,6 +465,11 @@ CELERY_BEAT_SCHEDULE = {
     "issue-audit-checkpoint": {
         "task": "aggregator.tasks.issue_audit_checkpoint",
         "schedule": 3600.0,
+    },
+    # The previous JST month's statements and invoices as files, on the 2nd at 01:30 JST.
+    "write-monthly-statements": {
+        "task": "settlement.tasks.write_monthly_statements",
+        "schedule": crontab(minute=30, hour=16, day_of_month=1),
     },
     # OpenADR 3 subscriptions: notify VENs of the events new dispatch orders became.
     "push-openadr-notifications": {

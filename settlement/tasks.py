@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from celery import shared_task
+from django.conf import settings
 
 from aggregator.platform.tasks import TRANSIENT_ERRORS, AfterCommitTask
 from market.clock import now_from
 from market.models.clearing import ClearingRun
 from settlement.services.settle import interval_finalise, settle_due
+from settlement.services.statement_files import previous_month, statements_write
 
 
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, retry_backoff_max=60, max_retries=5)
@@ -29,3 +33,19 @@ def finalise_interval(run_id: int, now_iso: str | None = None) -> dict:
     run = ClearingRun.objects.get(pk=run_id)
     outcome = interval_finalise(run=run, now=now_from(now_iso))
     return {"run": run_id, "state": outcome.state, "finalised_items": outcome.finalised_items}
+
+
+@shared_task(
+    name="settlement.tasks.write_monthly_statements",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=30,
+    max_retries=3,
+)
+def write_monthly_statements(month: str | None = None, now_iso: str | None = None) -> dict:
+    """Beat's monthly job on the `reports` queue: the previous JST month's statements,
+    invoices and purchase statements as files in STATEMENTS_DIR (rewritten if run again)."""
+    month = month or previous_month(now_from(now_iso))
+    written = statements_write(
+        month=month, output=Path(settings.STATEMENTS_DIR), language=settings.LANGUAGE_CODE
+    )
+    return {"month": month, "organisations": len(written), "files": sum(w.files for w in written)}

@@ -153,6 +153,40 @@ def test_make_statements_writes_files(settled, tmp_path, capsys):
     assert "organisation(s)" in capsys.readouterr().out
 
 
+def test_the_monthly_job_writes_the_previous_months_files_as_make_statements_does(
+    settled, tmp_path, settings
+):
+    from settlement.tasks import write_monthly_statements
+
+    settings.STATEMENTS_DIR = tmp_path / "job"
+    # The beat entry fires on the 2nd at 01:30 JST; the job takes "now" to find the month.
+    outcome = write_monthly_statements.delay(now_iso="2030-05-01T16:30:00Z").get()
+    assert outcome["month"] == MONTH and outcome["organisations"] >= 2
+    call_command("make_statements", "--month", MONTH, "-o", str(tmp_path / "command"))
+    job = {p.name: p for p in (tmp_path / "job" / MONTH).iterdir()}
+    by_hand = {p.name: p for p in (tmp_path / "command" / MONTH).iterdir()}
+    assert sorted(job) == sorted(by_hand) and len(job) == outcome["files"]
+    # The CSV statements are the same bytes (the PDFs carry their creation time).
+    for name in (n for n in job if n.endswith(".csv")):
+        assert job[name].read_bytes() == by_hand[name].read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("now", "month"),
+    [
+        ("2030-05-01T16:30:00Z", "2030-04"),
+        # 2030-01-01 00:30 JST is still 2029-12-31 in UTC: the JST month decides.
+        ("2029-12-31T15:30:00Z", "2029-12"),
+        ("2029-12-31T14:30:00Z", "2029-11"),
+    ],
+)
+def test_previous_month_is_counted_in_jst(now, month):
+    from market import calendar
+    from settlement.services.statement_files import previous_month
+
+    assert previous_month(calendar.parse_iso(now)) == month
+
+
 def test_portal_statement_page(settled):
     with mock.patch("django.utils.timezone.now", return_value=deadline(settled.k(1))):
         page = client_for(settled.dave).get(f"/settlement/?month={MONTH}")

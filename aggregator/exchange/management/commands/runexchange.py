@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from celery import current_app
+from celery.schedules import maybe_schedule
+from celery.schedules import schedule as every
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -19,15 +20,20 @@ def _tick_forever(stop: threading.Event) -> None:
     """Run CELERY_BEAT_SCHEDULE in this process: what beat + a worker do in production."""
     # A worker imports every app's tasks module at start; do the same here.
     current_app.loader.import_default_modules()
-    schedule = dict(settings.CELERY_BEAT_SCHEDULE)
-    last_run: dict[str, float] = {}
+    entries = dict(settings.CELERY_BEAT_SCHEDULE)
+    schedules = {
+        name: maybe_schedule(e["schedule"], app=current_app) for name, e in entries.items()
+    }
+    started = current_app.now()
+    # Every-N-seconds entries tick at once; calendar entries (crontab) wait for their time.
+    last_run = {
+        name: None if type(sched) is every else started for name, sched in schedules.items()
+    }
     while not stop.wait(1.0):
-        now = time.monotonic()
-        for name, entry in schedule.items():
-            period = float(entry["schedule"])
-            if now - last_run.get(name, 0.0) < period:
+        for name, entry in entries.items():
+            if last_run[name] is not None and not schedules[name].is_due(last_run[name])[0]:
                 continue
-            last_run[name] = now
+            last_run[name] = current_app.now()
             try:
                 result = current_app.tasks[entry["task"]].apply().get()
                 if result:
