@@ -33,8 +33,14 @@ _multiproc = os.environ.setdefault(
 
 
 def on_starting(server) -> None:
-    shutil.rmtree(_multiproc, ignore_errors=True)
-    Path(_multiproc).mkdir(parents=True, exist_ok=True)
+    # Emptied, not removed: in Kubernetes the directory is a volume's mount point.
+    directory = Path(_multiproc)
+    directory.mkdir(parents=True, exist_ok=True)
+    for entry in directory.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def child_exit(server, worker) -> None:
