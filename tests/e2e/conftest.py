@@ -6,7 +6,7 @@ import pytest
 
 from aggregator.celery import app as celery_app
 from tests.e2e.scenario import build_market
-from tests.e2e.stack import VISIBILITY_TIMEOUT_S, RedisServer, Worker
+from tests.e2e.stack import VISIBILITY_TIMEOUT_S, Beat, RedisServer, Worker
 
 
 @pytest.fixture
@@ -56,6 +56,14 @@ def workers(redis_server, live_celery, tmp_path):
             worker = Worker(redis_server.url, tmp_path, **kwargs)
             self.append(worker)
             return worker.start()
+
+        def start_many(self, *specs: dict) -> list[Worker]:
+            """Start several workers at once (they import Django side by side), then wait."""
+            started = [Worker(redis_server.url, tmp_path, **spec) for spec in specs]
+            self.extend(started)
+            for worker in started:
+                worker.launch()
+            return [worker.wait_ready() for worker in started]
 
         def logs(self) -> str:
             # The banner is noise; the tasks' log lines are what explains a failure.
@@ -108,3 +116,19 @@ def market_factory():
 @pytest.fixture(autouse=True)
 def _reference_data(reference_data):
     """Grid areas and demand zones survive the previous transactional test's flush."""
+
+
+@pytest.fixture
+def beats(redis_server, tmp_path):
+    """Start `celery beat` processes with `beats.start(**env)`; all are stopped at the end."""
+
+    class Beats(list):
+        def start(self, **env: str) -> Beat:
+            beat = Beat(redis_server.url, tmp_path, **env)
+            self.append(beat)
+            return beat.start()
+
+    started = Beats()
+    yield started
+    for beat in started:
+        beat.stop()

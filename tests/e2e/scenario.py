@@ -79,21 +79,32 @@ def build_market(
     workloads: int = 2,
     batch_every: int = 2,
     url_for: dict[str, str] | None = None,
+    interval: datetime | None = None,
+    intervals: int | None = None,
+    price_history: int = 2,
 ) -> Market:
     """Two providers, a workload owner and a supplier, each with a receiver and a webhook.
 
     `horizon` and the counts size the problem: the kill and Redis tests need a solve that
     lasts long enough to be interrupted. `url_for` overrides a webhook URL (e.g. a proxy).
+    The bids start at `interval` (default: the interval firm now) and last `intervals`
+    (default: one horizon), e.g. a whole day for a test on a simulated clock; area prices
+    start `price_history` intervals earlier (earlier intervals that beat clears need them).
     """
     params = MarketParameters.current()
     params.horizon_intervals = horizon
     params.save()
-    interval = firm_interval()
+    interval = interval or firm_interval()
     market = Market(interval=interval, horizon=horizon)
     bid_now = market.gate_closure - timedelta(hours=2)
     # Prices from two intervals earlier: a beat at this gate closure also finds the
     # interval before due, and clears it (with nothing firm in it).
-    _prices(interval - 2 * calendar.INTERVAL, horizon + 2)
+    length = intervals or horizon  # how many intervals each bid lasts
+    # ...and through the horizon of the last interval bid for, when the bids last longer.
+    _prices(
+        interval - price_history * calendar.INTERVAL,
+        length + price_history + (horizon if intervals else 0),
+    )
     orgs = {
         "prov1": ["compute_provider"],
         "prov2": ["compute_provider"],
@@ -136,11 +147,11 @@ def build_market(
                 bid_type=BidType.CAPACITY,
                 data={
                     "start": start,
-                    "intervals": horizon,
+                    "intervals": length,
                     "site": site.code,
                     # Small offers, so that demand spills over to both providers.
-                    "cu": [8 + 8 * s] * horizon,
-                    "price": [120 + 10 * p + s] * horizon,
+                    "cu": [8 + 8 * s] * length,
+                    "price": [120 + 10 * p + s] * length,
                 },
                 now=bid_now,
             )
@@ -154,14 +165,14 @@ def build_market(
                 "limit_price": 700 + w,
                 "zone": "tokyo",
                 "max_latency_ms": 25,
-                "demand": [6 + w % 5] * horizon,
+                "demand": [6 + w % 5] * length,
             }
         else:
             data = {
                 "kind": "batch",
                 "accelerator": "h100",
                 "limit_price": 400 + w,
-                "remaining_cu_intervals": 8 * min(horizon, 6),
+                "remaining_cu_intervals": 8 * min(length, 6),
                 "max_cu": 16,
                 "gang": 8,
                 "migration_cost": 5,
@@ -170,7 +181,7 @@ def build_market(
         services.bid_submit(
             actor=ai,
             bid_type=BidType.WORKLOAD,
-            data={"start": start, "intervals": horizon, **data},
+            data={"start": start, "intervals": length, **data},
             now=bid_now,
         )
     services.bid_submit(
@@ -178,10 +189,10 @@ def build_market(
         bid_type=BidType.ENERGY,
         data={
             "start": start,
-            "intervals": horizon,
+            "intervals": length,
             "area": "kyushu",
-            "kwh": [400] * horizon,
-            "price": [1] * horizon,
+            "kwh": [400] * length,
+            "price": [1] * length,
             "carbon_g_per_kwh": 20,
             "curtailment_relief": True,
         },

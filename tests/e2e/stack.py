@@ -209,11 +209,18 @@ class _Process:
         return process_env(self.redis_url, self.extra_env)
 
     def start(self, *, ready_timeout: float = 60):
+        return self.launch().wait_ready(ready_timeout=ready_timeout)
+
+    def launch(self):
+        """Start the process without waiting for it (start several, then wait for each)."""
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.command(), cwd=ROOT, env=self.env(), stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
+        return self
+
+    def wait_ready(self, *, ready_timeout: float = 60):
         wait_for(
             lambda: self.ready() or self.process.poll() is not None,
             timeout=ready_timeout,
