@@ -1,9 +1,9 @@
-"""The audit chain in the admin: readable, never editable."""
+"""The audit chain and the integrity checks' verdicts in the admin: readable, never editable."""
 
 from django.contrib import admin
 
 from aggregator.platform.admin_readonly import ReadOnlyAdmin
-from aggregator.platform.models import AuditEvent
+from aggregator.platform.models import AuditEvent, IntegrityCheckResult
 
 
 @admin.register(AuditEvent)
@@ -19,3 +19,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["code"]
     search_fields = ["code", "object_id", "actor_label"]
+
+
+@admin.register(IntegrityCheckResult)
+class IntegrityCheckResultAdmin(ReadOnlyAdmin):
+    """The last verdict of each check, with what a failed one found (docs/operations.md)."""
+
+    list_display = ["name", "ok", "checked_at", "detail"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, CharField, Count, F, Q, Value, When
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from aggregator.exchange.cycle import intervals_due
@@ -33,13 +34,6 @@ def _size_class():
     return triples, Case(*whens, default=Value(SIZE_CLASSES[-1][0]), output_field=CharField())
 
 
-def _buckets(field: str, bounds: tuple[float, ...]) -> dict[str, Count]:
-    return {
-        f"{field}_le_{i}": Count("pk", filter=Q(**{f"{field}__lte": b}))
-        for i, b in enumerate(bounds)
-    }
-
-
 def _histogram_buckets(row: dict, field: str, bounds: tuple[float, ...]) -> list[tuple[str, float]]:
     out = [(_le(b), float(row[f"{field}_le_{i}"])) for i, b in enumerate(bounds)]
     out.append(("+Inf", float(row["n"])))
@@ -51,29 +45,66 @@ def _le(bound: float) -> str:
 
 
 def completed_run_stats() -> list[dict]:
-    """Per size class: counts, sums and bucket counts of completed runs (one query)."""
+    """Per size class: counts, sums and bucket counts of completed runs (one query).
+
+    Each run's figures are computed once, in a subquery the ORM writes for the database at
+    hand (JSON paths differ); the outer query only compares numbers. Written as one
+    aggregate with a filter per bucket instead, each of the ~40 buckets repeated the JSON
+    extraction: 290 ms for a year of runs (17,520) on PostgreSQL, against ~40 ms this way.
+    """
     triples, size = _size_class()
     solve = json_number("timings__solve_s")
     total = json_number("timings__snapshot_s") + solve + json_number("timings__persist_s")
     # finished_at is the instant the run was claimed (the cycle's `now`); it ended the run's
     # own seconds later.
     lateness = SecondsBetween(F("finished_at"), F("gate_closure")) + total
-    return list(
+    runs = (
         ClearingRun.objects.filter(status=RunStatus.COMPLETED)
-        .annotate(triples=triples, size=size, solve=solve, total=total, lateness=lateness)
-        .values("size")
         .annotate(
-            n=Count("pk"),
-            solve_sum=Sum("solve"),
-            total_sum=Sum("total"),
-            lateness_sum=Sum("lateness"),
-            fallback=Count("pk", filter=~Q(fallback={})),
-            **_buckets("solve", SOLVE_BUCKETS),
-            **_buckets("total", SOLVE_BUCKETS),
-            **_buckets("lateness", LATENESS_BUCKETS),
+            triples=triples,
+            size=size,
+            solve=solve,
+            total=total,
+            lateness=lateness,
+            fb=Case(When(fallback={}, then=Value(0)), default=Value(1)),
         )
-        .order_by("size")
+        .values("size", "solve", "total", "lateness", "fb")
+        .order_by()
     )
+    inner, params = runs.query.sql_with_params()
+    q = connection.ops.quote_name
+    columns = [
+        f"COUNT(*), SUM({q('solve')}), SUM({q('total')}), SUM({q('lateness')}), SUM({q('fb')})"
+    ]
+    names = ["n", "solve_sum", "total_sum", "lateness_sum", "fallback"]
+    bucket_params: list[float] = []
+    for field, bounds in (
+        ("solve", SOLVE_BUCKETS),
+        ("total", SOLVE_BUCKETS),
+        ("lateness", LATENESS_BUCKETS),
+    ):
+        for i, bound in enumerate(bounds):
+            columns.append(f"SUM(CASE WHEN {q(field)} <= %s THEN 1 ELSE 0 END)")
+            names.append(f"{field}_le_{i}")
+            bucket_params.append(bound)
+    # A fence, so that the database computes each run's figures once instead of folding the
+    # subquery into the ~40 bucket sums (PostgreSQL and SQLite both flatten it otherwise).
+    fence = " LIMIT -1" if connection.vendor == "sqlite" else " OFFSET 0"
+    # Only quoted constant names and the ORM's own SQL go into the text; values are params.
+    sql = (
+        f"SELECT {q('size')}, {', '.join(columns)} FROM ({inner}{fence}) AS runs "  # noqa: S608
+        f"GROUP BY {q('size')} ORDER BY {q('size')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*bucket_params, *params])
+        rows = cursor.fetchall()
+    return [
+        {
+            "size": row[0],
+            **{name: (v if v is not None else 0) for name, v in zip(names, row[1:], strict=True)},
+        }
+        for row in rows
+    ]
 
 
 def collect_clearing(now: datetime):
