@@ -50,7 +50,7 @@ def completed_run_stats() -> list[dict]:
     Each run's figures are computed once, in a subquery the ORM writes for the database at
     hand (JSON paths differ); the outer query only compares numbers. Written as one
     aggregate with a filter per bucket instead, each of the ~40 buckets repeated the JSON
-    extraction: 290 ms for a year of runs (17,520) on PostgreSQL, against ~40 ms this way.
+    extraction: 290 ms for a year of runs (17,520) on PostgreSQL, against ~60 ms this way.
     """
     triples, size = _size_class()
     solve = json_number("timings__solve_s")
