@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import sys
@@ -42,6 +44,27 @@ def _quiet_first_instance() -> None:
 _quiet_first_instance()
 
 logger = logging.getLogger(__name__)
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None (another C library)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Give the heap that a freed HiGHS instance leaves behind back to the system. glibc
+    keeps freed blocks for reuse (its mmap threshold grows with every large block freed,
+    so later vectors come from the heap and stay there): at bench L the interior point
+    left ~550 MiB resident after its instance was gone, under the face LP's own peak."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass

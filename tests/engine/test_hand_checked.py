@@ -253,12 +253,13 @@ def test_national_medium_solves_within_the_gap_of_its_lp_bound():
 @pytest.mark.slow
 def test_large_lp_path_reaches_the_readme_lp_optimum():
     # Without gang sizes national-medium is the LP whose optimum the README gives as the
-    # bound; at 54 k columns (inference classes aggregated) it takes the interior-point path
-    # (no crossover), and agrees with the dual simplex on the per-triple model.
+    # bound; at 54 k columns (inference classes aggregated) it is forced onto the
+    # interior-point path that bench L takes (by default, with 24 k rows, the dual simplex
+    # solves it), and agrees with the dual simplex on the per-triple model.
     doc = scenario("national-medium")
     for w in doc["workloads"]:
         w.pop("gang", None)
-    result = solve(doc, SolveOptions(baselines=False))
+    result = solve(doc, SolveOptions(baselines=False, ipm_from_rows=0))
     assert "ipm" in result.stats["solver"]
     assert result.welfare_jpy == pytest.approx(17_144_773.28, abs=0.05)
     assert result.stats["dual_bound_gap"] < 1e-7
@@ -282,7 +283,7 @@ def test_interior_point_that_postsolve_cannot_confirm_falls_back_to_crossover():
     # into dual infeasibilities and calls it "unknown" (scenarios/SOURCE.md). The clearing
     # must not come back empty: crossover gives the vertex, the same certified optimum.
     doc = scenario("bench-s")
-    forced = solve(doc, SolveOptions(baselines=False, ipm_from_columns=0))
+    forced = solve(doc, SolveOptions(baselines=False, ipm_from_columns=0, ipm_from_rows=0))
     assert forced.status == "optimal"
     assert forced.stats["solver"].endswith("(ipm + crossover, 1 thread)"), (
         "the fallback was not needed here; keep a market that needs it"

@@ -11,7 +11,7 @@ from tests.engine import reference_lp
 from tests.engine.checks import check_bids_after_uplift, check_constraints, check_step_prices
 from tests.engine.generators import snapshots
 
-INTERIOR = SolveOptions(ipm_from_columns=0)
+INTERIOR = SolveOptions(ipm_from_columns=0, ipm_from_rows=0)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
