@@ -23,9 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         verdict = ledger_check()
         # Kept for /metrics and its alerts (docs/operations.md).
-        integrity_check_record(
-            name=LEDGER, ok=verdict.ok, detail="; ".join(verdict.problems)[:500]
-        )
+        integrity_check_record(name=LEDGER, ok=verdict.ok, detail="; ".join(verdict.problems)[:500])
         if options["json"]:
             self.stdout.write(_dumps(verdict.as_dict()))
         else:
