@@ -79,12 +79,7 @@ def polish(model: Model, sol: Solution, *, time_limit_s: float | None = None) ->
         h = highs_solver.new_highs(options)
         h.passModel(lp)
         if presolve == "off":
-            basis = highspy.HighsBasis()
-            status = highspy.HighsBasisStatus
-            basis.col_status = [status(int(v)) for v in sol.col_status]
-            basis.row_status = [status(int(v)) for v in sol.row_status]
-            basis.valid = True
-            h.setBasis(basis)
+            h.setBasis(highs_solver.basis_of(sol.col_status, sol.row_status))
         h.run()
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             break

@@ -64,7 +64,7 @@ class Selection:
 
 
 def _statuses(values) -> np.ndarray:
-    return np.fromiter((int(v) for v in values), dtype=np.int8, count=len(values))
+    return highs_solver.codes(values)
 
 
 class _FaceLp:
@@ -86,12 +86,7 @@ class _FaceLp:
         lp.a_matrix_.value_ = m.data.astype(np.float64)
         self.h.passModel(lp)
         if face.col_status is not None:
-            basis = highspy.HighsBasis()
-            status = highspy.HighsBasisStatus
-            basis.col_status = [status(int(v)) for v in face.col_status]
-            basis.row_status = [status(int(v)) for v in face.row_status]
-            basis.valid = True
-            self.h.setBasis(basis)
+            self.h.setBasis(highs_solver.basis_of(face.col_status, face.row_status))
         self.lo, self.hi = face.col_lo.copy(), face.col_hi.copy()
         self.row_lo, self.row_hi = face.row_lo.copy(), face.row_hi.copy()
         self.solves = 0
