@@ -330,6 +330,7 @@ CELERY_TASK_ROUTES = {
     "settlement.tasks.finalise_interval": {"queue": "settlement"},
     "aggregator.tasks.issue_audit_checkpoint": {"queue": "settlement"},
     "market.tasks.purge_idempotency_keys": {"queue": "settlement"},
+    "settlement.tasks.verify_integrity": {"queue": "settlement"},
     "settlement.tasks.write_monthly_statements": {"queue": "reports"},
 }
 # A task nobody routed still reaches a consumer (never the unconsumed "celery" queue).
@@ -465,6 +466,11 @@ CELERY_BEAT_SCHEDULE = {
     "issue-audit-checkpoint": {
         "task": "aggregator.tasks.issue_audit_checkpoint",
         "schedule": 3600.0,
+    },
+    # The whole audit chain and the ledger, checked daily at 02:00 JST (verdicts on /metrics).
+    "verify-integrity": {
+        "task": "settlement.tasks.verify_integrity",
+        "schedule": crontab(minute=0, hour=17),
     },
     # The previous JST month's statements and invoices as files, on the 2nd at 01:30 JST.
     "write-monthly-statements": {

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
 
+from aggregator.platform.integrity_checks import (
+    LEDGER,
+    audit_chain_verify_recorded,
+    integrity_check_record,
+)
 from aggregator.platform.tasks import TRANSIENT_ERRORS, AfterCommitTask
 from market.clock import now_from
 from market.models.clearing import ClearingRun
+from settlement.ledger import ledger_check
 from settlement.services.settle import interval_finalise, settle_due
 from settlement.services.statement_files import previous_month, statements_write
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, retry_backoff_max=60, max_retries=5)
@@ -49,3 +58,16 @@ def write_monthly_statements(month: str | None = None, now_iso: str | None = Non
         month=month, output=Path(settings.STATEMENTS_DIR), language=settings.LANGUAGE_CODE
     )
     return {"month": month, "organisations": len(written), "files": sum(w.files for w in written)}
+
+
+@shared_task(name="settlement.tasks.verify_integrity")
+def verify_integrity() -> dict:
+    """Beat's daily full check of the audit chain and the ledger, as `verify_audit_chain` and
+    `check_ledger` do; each verdict is kept for /metrics, whose alerts fire on a failed or a
+    stale check (docs/operations.md). A failure is logged, not retried: it is evidence."""
+    _verdict, problem = audit_chain_verify_recorded()
+    ledger = ledger_check()
+    integrity_check_record(name=LEDGER, ok=ledger.ok, detail="; ".join(ledger.problems)[:500])
+    if problem or not ledger.ok:
+        logger.error("integrity check failed: %s", problem or "; ".join(ledger.problems)[:500])
+    return {"audit_chain": not problem, "ledger": ledger.ok}

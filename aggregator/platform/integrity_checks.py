@@ -32,4 +32,28 @@ def integrity_check_record(
     return row
 
 
-__all__ = ["AUDIT_CHAIN", "AUDIT_CHECKPOINT", "CHECKS", "LEDGER", "integrity_check_record"]
+def audit_chain_verify_recorded(checkpoints=()) -> tuple[object, str]:
+    """Verify the whole audit chain (and `checkpoints`), keep the verdict; (verdict, problem)
+    with problem "" when the chain is intact. `verify_audit_chain` and the daily check."""
+    from aggregator.platform.audit import audit_verify_chain
+
+    verdict = audit_verify_chain(checkpoints=list(checkpoints))
+    if verdict.ok:
+        integrity_check_record(name=AUDIT_CHAIN, ok=True, detail=f"{verdict.checked} rows")
+        return verdict, ""
+    problem = (
+        f"audit chain BROKEN at row #{verdict.first_bad_seq}: {verdict.reason} "
+        f"({verdict.checked} row(s) before it verified)"
+    )
+    integrity_check_record(name=AUDIT_CHAIN, ok=False, detail=problem)
+    return verdict, problem
+
+
+__all__ = [
+    "AUDIT_CHAIN",
+    "AUDIT_CHECKPOINT",
+    "CHECKS",
+    "LEDGER",
+    "audit_chain_verify_recorded",
+    "integrity_check_record",
+]

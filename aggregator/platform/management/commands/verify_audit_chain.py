@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aggregator.platform.audit import audit_verify_chain
 from aggregator.platform.audit_checkpoints import read_checkpoints
-from aggregator.platform.integrity_checks import AUDIT_CHAIN, integrity_check_record
+from aggregator.platform.integrity_checks import audit_chain_verify_recorded
 
 
 class Command(BaseCommand):
@@ -33,16 +32,10 @@ class Command(BaseCommand):
                 given.extend(read_checkpoints(value))
             except (ValueError, OSError) as exc:
                 raise CommandError(str(exc), returncode=2) from exc
-        verdict = audit_verify_chain(checkpoints=given)
-        if not verdict.ok:
-            problem = (
-                f"audit chain BROKEN at row #{verdict.first_bad_seq}: {verdict.reason} "
-                f"({verdict.checked} row(s) before it verified)"
-            )
-            integrity_check_record(name=AUDIT_CHAIN, ok=False, detail=problem)
-            raise CommandError(problem, returncode=1)
         # The verdict is kept for /metrics and its alerts (docs/operations.md).
-        integrity_check_record(name=AUDIT_CHAIN, ok=True, detail=f"{verdict.checked} rows")
+        verdict, problem = audit_chain_verify_recorded(given)
+        if problem:
+            raise CommandError(problem, returncode=1)
         self.stdout.write(
             self.style.SUCCESS(
                 f"audit chain OK: {verdict.checked} row(s) verified, "
