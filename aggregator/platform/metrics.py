@@ -165,7 +165,8 @@ def metrics_response() -> HttpResponse:
 
 
 class MetricsEndpointMiddleware:
-    """Answers GET /metrics to an admitted scraper before any other middleware runs.
+    """Answers GET /metrics to an admitted scraper before any other middleware but the
+    request id's runs.
 
     First in the chain on purpose: Prometheus scrapes a pod by its address over plain HTTP
     inside the cluster, which the host check and the HTTPS redirect would refuse; the
