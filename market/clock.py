@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,6 +42,7 @@ class SimulatedClock:
         return f"{calendar.iso_z(self.start)}@{self.epoch!r}x{self.speed!r}"
 
 
+@lru_cache(maxsize=8)  # read on every market_now(); the setting rarely changes
 def parse_clock(spec: str) -> SimulatedClock:
     """`2026-12-08T00:00:00Z@1765152000.0x600` → SimulatedClock; ValueError says why not."""
     match = _SPEC.match(spec.strip())

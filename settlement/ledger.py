@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from aggregator.platform.audit_codes import SYSTEM_ACTOR
 from settlement.choices import AccountKind, Component, EntryKind, Stage
-from settlement.ledger_check import LedgerVerdict, ledger_check
+from settlement.ledger_check import LedgerVerdict, ledger_check, ledger_check_recorded
 from settlement.ledger_integrity import (
     PRICE_PLACES,
     QUANTITY_PLACES,
@@ -208,5 +208,6 @@ __all__ = [
     "balanced",
     "entries_write",
     "ledger_check",
+    "ledger_check_recorded",
     "reversal_of",
 ]

@@ -16,6 +16,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from aggregator.platform.integrity import macs_equal
+from aggregator.platform.integrity_checks import LEDGER, integrity_check_record
 from market.models.clearing import ClearingRun, RunStatus
 from market.models.dispatch import DispatchOrder
 from settlement.choices import EntryKind
@@ -297,3 +298,11 @@ def _describe(v: LedgerVerdict, limit: int) -> None:
 
 
 __all__ = ["LedgerVerdict", "ledger_check"]
+
+
+def ledger_check_recorded() -> LedgerVerdict:
+    """`ledger_check`, its verdict kept for /metrics and its alerts (`check_ledger`, the daily
+    check)."""
+    verdict = ledger_check()
+    integrity_check_record(name=LEDGER, ok=verdict.ok, detail="; ".join(verdict.problems)[:500])
+    return verdict
