@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -54,7 +55,7 @@ def snapshot_readable(*, actor: Actor, run: ClearingRun, now: datetime) -> bool:
 def allocation_list(*, actor: Actor) -> QuerySet[Allocation]:
     """Current firm allocations of one's workloads or at one's sites (regulators: all)."""
     qs = Allocation.objects.filter(is_current=True).select_related(
-        "site", "workload__organisation", "run"
+        "site__organisation", "workload__organisation", "run"
     )
     if actor.is_regulator:
         return qs
@@ -62,8 +63,29 @@ def allocation_list(*, actor: Actor) -> QuerySet[Allocation]:
     return qs.filter(Q(workload__organisation=org) | Q(site__organisation=org))
 
 
+def allocations_by_side(
+    *, actor: Actor, allocations: Iterable[Allocation]
+) -> dict[str, list[Allocation]]:
+    """One's allocations split by the side one is on: `placed` (one's own workloads, which
+    pay the all-in price) and `hosted` (others' workloads at one's sites, which earn the
+    compute price). A workload of one's own at one's own site counts as placed: what it pays
+    itself nets out. Regulators: `all`."""
+    if actor.is_regulator:
+        return {"all": list(allocations)}
+    org_id = actor.organisation.pk
+    sides: dict[str, list[Allocation]] = {"placed": [], "hosted": []}
+    for a in allocations:
+        if a.workload.organisation_id == org_id:
+            sides["placed"].append(a)
+        elif a.site.organisation_id == org_id:
+            sides["hosted"].append(a)
+    return sides
+
+
 def energy_award_list(*, actor: Actor) -> QuerySet[EnergyAward]:
-    qs = EnergyAward.objects.filter(is_current=True).select_related("offer")
+    qs = EnergyAward.objects.filter(is_current=True).select_related(
+        "offer__area", "offer__organisation"
+    )
     return qs if actor.is_regulator else qs.filter(offer__organisation=actor.organisation)
 
 

@@ -59,7 +59,9 @@ def results(request):
         "has_results": bool(rows),
         "low": low,
         "high": high,
-        "allocations": allocations,
+        "allocations": clearing_selectors.allocations_by_side(
+            actor=request.actor, allocations=allocations
+        ),
     }
     return render(request, "market/results.html", context)
 

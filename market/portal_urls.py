@@ -3,7 +3,7 @@ aggregator/urls.py (which adds the exchange's clearing runs pages there)."""
 
 from django.urls import path
 
-from market import portal_bids, portal_clearing, views
+from market import portal_awards, portal_bids, portal_clearing, views
 
 urlpatterns = [
     path("bids/", views.bid_list, name="bid-list"),
@@ -16,5 +16,6 @@ urlpatterns = [
     path("bids/<slug:bid_type>/<int:pk>/", views.bid_detail, name="bid-detail"),
     path("results/", portal_clearing.results, name="results"),
     path("orders/", portal_clearing.orders, name="orders"),
+    path("awards/", portal_awards.awards, name="awards"),
     path("orders/<int:pk>/acknowledge/", portal_clearing.order_acknowledge, name="order-ack"),
 ]

@@ -86,6 +86,12 @@ def dashboard_context(*, actor: Actor, now: datetime) -> dict[str, Any]:
         .filter(interval_start__gte=calendar.floor_interval(now), interval_start__lt=upcoming_end)
         .order_by("interval_start", "site__code")[:50]
     )
+    sides = clearing_selectors.allocations_by_side(actor=actor, allocations=allocations)
+    awards = list(
+        clearing_selectors.energy_award_list(actor=actor)
+        .filter(interval_start__gte=calendar.floor_interval(now), interval_start__lt=upcoming_end)
+        .order_by("interval_start", "offer_id")[:50]
+    )
     orders = list(
         clearing_selectors.order_list(actor=actor)
         .filter(is_current=True, interval_start__gte=calendar.floor_interval(now))
@@ -97,13 +103,18 @@ def dashboard_context(*, actor: Actor, now: datetime) -> dict[str, Any]:
         "next_interval": next_open,
         "next_gate_closure": next_gate,
         "seconds_to_gate": max(0, int((next_gate - now) / timedelta(seconds=1))),
+        "minutes_to_gate": max(0, int((next_gate - now) / timedelta(minutes=1))),
+        "interval_seconds": int(calendar.INTERVAL.total_seconds()),
         "jepx_map": _heat_map("JEPX", "JPY/kWh", areas, columns, jepx),
         "cleared_map": _heat_map("cleared", "JPY/kWh", areas, columns, cleared),
         "day_break": columns[48],
         "curtailment": [
             (a, curtailment_rows[a.code][:6]) for a in areas if curtailment_rows[a.code]
         ],
-        "allocations": allocations,
+        # A regulator's "placed" are all allocations: it pays for none and hosts none.
+        "placed_allocations": sides.get("placed", sides.get("all", [])),
+        "hosted_allocations": sides.get("hosted", []),
+        "awards": awards,
         "orders": orders,
         "advisory": _advisory_rows(advisory)[:24],
         "advisory_run": (advisory or {}).get("run"),

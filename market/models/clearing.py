@@ -6,11 +6,16 @@ byte for byte so that anyone can replay it. Rows of a run are written in one tra
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
+from market.calendar import INTERVAL_MINUTES
+
+INTERVAL_HOURS = Decimal(INTERVAL_MINUTES) / 60
 
 __all__ = [
     "Allocation",
@@ -117,6 +122,20 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{format_public_id(WORKLOAD, self.workload_id)}@{self.site_id} {self.cu} CU"
+
+    @property
+    def cu_h(self) -> Decimal:
+        return self.cu * INTERVAL_HOURS
+
+    @property
+    def all_in_value(self) -> Decimal:
+        """What the allocation is worth to the owner at the all-in price (before metering)."""
+        return self.cu_h * self.all_in_jpy_per_cu_h
+
+    @property
+    def compute_value(self) -> Decimal:
+        """What the allocation earns the site at the compute price (before metering)."""
+        return self.cu_h * self.compute_jpy_per_cu_h
 
 
 class CapacitySale(models.Model):
