@@ -47,6 +47,7 @@ urlpatterns = [
     path("operator/", include((operator_pages, "operator"))),
     path("settlement/", include("settlement.portal_urls")),
     path("reports/", include("settlement.reports.portal_urls")),
+    path("impact/", include("settlement.impact.portal_urls")),
     *operators_portal.urlpatterns,
     path("", include((portal_pages, "portal"))),
 ]

@@ -26,6 +26,7 @@ from market.models import MarketParameters
 from market.models.clearing import ClearingRun, RunStatus
 from market.services.clearing import LostClaim, clearing_persist
 from market.snapshot import snapshot_build
+from settlement.impact.services import run_impact_record
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
         )
         timings["persist_s"] = round(time.perf_counter() - started, 4)
         ClearingRun.objects.filter(pk=run.pk).update(timings=timings)
+        _record_impact(run)
     except LostClaim:
         logger.warning("run %s was taken over by another worker; discarding", run.pk)
         run.refresh_from_db()
@@ -189,6 +191,15 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
         timings,
     )
     return CycleOutcome(run, did_work=True, order_ids=tuple(order_ids))
+
+
+def _record_impact(run: ClearingRun) -> None:
+    """The run's firm-interval impact figures, while its snapshot is at hand. A memo: if it
+    fails, the clearing stands and the impact page computes them when first asked."""
+    try:
+        run_impact_record(run=run)
+    except Exception:
+        logger.exception("impact figures of run %s not recorded; computed on first read", run.pk)
 
 
 def _fail(run: ClearingRun, token: str, error: str) -> None:

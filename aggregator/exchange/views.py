@@ -19,13 +19,16 @@ from aggregator.exchange.replay import replay_run
 from aggregator.platform.portal import portal_view
 from market import clearing_selectors
 from operators import selectors
+from settlement.impact.selectors import impact_for, last_days_bounds
 
 
 @portal_view
 def home(request):
     actor = request.actor
+    week = last_days_bounds(timezone.now(), days=7)
     context = {
         **dashboard_context(actor=actor, now=timezone.now()),
+        "impact": impact_for(actor=actor, start=week[0], end=week[1]),
         "organisation": actor.organisation,
         "site_count": selectors.site_list(actor=actor).count(),
         "key_count": selectors.api_key_list(actor=actor).filter(revoked_at__isnull=True).count(),

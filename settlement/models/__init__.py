@@ -2,6 +2,7 @@
 ledger with the interval settlements (`ledger`). Import them from here."""
 
 from aggregator.platform.models import AppendOnlyError
+from settlement.models.impact import ImpactFigure, RunImpact
 from settlement.models.ledger import (
     Account,
     IntervalSettlement,
@@ -14,10 +15,12 @@ from settlement.models.meter import MeterReading, SettlementParameters, reading_
 __all__ = [
     "Account",
     "AppendOnlyError",
+    "ImpactFigure",
     "IntervalSettlement",
     "JournalEntry",
     "MeterReading",
     "Posting",
+    "RunImpact",
     "Settlement",
     "SettlementParameters",
     "reading_subject",
