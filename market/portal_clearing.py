@@ -17,6 +17,7 @@ from aggregator.platform.errors import Conflict, InvalidInput
 from aggregator.platform.portal import heat_colour, portal_view
 from market import calendar, clearing_selectors
 from market.models.dispatch import OrderDelivery
+from market.result_charts import results_charts
 from market.services.dispatch import order_acknowledge as acknowledge
 from operators.models import GridArea
 
@@ -57,6 +58,7 @@ def results(request):
         "areas": areas,
         "slots": slots,
         "has_results": bool(rows),
+        "charts": results_charts(start=start, rows=rows, areas=areas),
         "low": low,
         "high": high,
         "allocations": clearing_selectors.allocations_by_side(

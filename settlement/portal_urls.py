@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from settlement import portal, portal_parameters
+from settlement import portal, portal_exports, portal_parameters
 
 app_name = "settlement"
 
@@ -14,5 +14,6 @@ urlpatterns = [
     re_path(rf"^statements/{MONTH}/pdf$", portal.statement_pdf, name="statement-pdf"),
     re_path(rf"^invoices/{MONTH}/pdf$", portal.invoice_pdf, name="invoice-pdf"),
     path("meter/", portal.meter_upload, name="meter-upload"),
+    path("meter/export.csv", portal_exports.meter_csv, name="meter-csv"),
     path("parameters/", portal_parameters.parameters, name="parameters"),
 ]

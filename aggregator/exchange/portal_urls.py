@@ -3,7 +3,7 @@ pages always had: `portal:home` at /, `market:runs` and `market:run-replay` unde
 
 from django.urls import path
 
-from aggregator.exchange import views
+from aggregator.exchange import portal_exports, views
 
 portal = [
     path("", views.home, name="home"),
@@ -11,5 +11,6 @@ portal = [
 
 market = [
     path("runs/", views.runs, name="runs"),
+    path("runs/export.csv", portal_exports.runs_csv, name="runs-csv"),
     path("runs/<int:pk>/replay/", views.run_replay, name="run-replay"),
 ]

@@ -37,17 +37,20 @@ def chart_series(
     *,
     kind: ChartKind | None = None,
     decimals: int = 2,
+    stack: str | None = None,
 ) -> dict[str, Any]:
     """One series: its legend name, its unit (shown on the axis and in the tooltip) and one
     value per x (None where there is none: the line breaks there instead of dropping to 0).
 
-    `kind` overrides the chart's kind for this series (bars of volume under price lines).
+    `kind` overrides the chart's kind for this series (bars of volume under price lines);
+    series with the same `stack` name pile up (volumes of several areas into one bar).
     """
     return {
         "name": str(name),
         "unit": str(unit),
         "kind": kind,
         "decimals": decimals,
+        "stack": stack,
         # Floats, not Decimal strings: the chart needs numbers; the table shows the exact text.
         "data": [None if v is None else round(float(v), decimals) for v in values],
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -12,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from aggregator.platform.csv_export import csv_response
 from aggregator.platform.errors import InvalidInput
 from aggregator.platform.portal import portal_view
 from market import calendar
-from settlement.reports import charts
 from settlement.reports.builder import build_market_report
 from settlement.reports.pdf import key_figures
 from settlement.reports.periods import Period, period_from
@@ -26,6 +25,7 @@ from settlement.reports.services import (
     render_report,
     report_read_audit,
 )
+from settlement.reports.web_charts import report_charts
 
 
 def _period(request) -> tuple[Period, dict[str, str]]:
@@ -59,10 +59,6 @@ def index(request):
         period, query = period_from(day=calendar.to_jst(timezone.now()).date().isoformat()), {}
     report = build_market_report(start=period.start, end=period.end, period=period.label)
     report_read_audit(actor=request.actor, period=period, fmt="html", channel="portal")
-    images = {
-        name: "data:image/png;base64," + base64.b64encode(chart(report)).decode("ascii")
-        for name, chart in charts.CHARTS.items()
-    }
     lang = _language(request)
     context = {
         "report": report,
@@ -70,7 +66,8 @@ def index(request):
         "query": query,
         "errors": errors,
         "figures": key_figures(report),
-        "images": images,
+        # Interactive in the page; the PDF keeps matplotlib's images (charts.py).
+        "charts": report_charts(report, lang),
         "areas": [
             {"name": report.area_name(a.area, lang), "summary": a}
             for a in report.areas
@@ -100,3 +97,97 @@ def download(request):
     response = HttpResponse(file.content, content_type=file.content_type)
     response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response
+
+
+def _csv_period(request, fmt: str) -> tuple[Period, dict[str, str]] | HttpResponse:
+    """The page's period for an export (a bad one is a 400, as for the downloads); audited."""
+    _reader(request)
+    try:
+        period, query = _period(request)
+    except InvalidInput as exc:
+        message = "; ".join(m for ms in exc.errors.values() for m in ms)
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    report_read_audit(actor=request.actor, period=period, fmt=fmt, channel="portal")
+    return period, query
+
+
+@portal_view
+def areas_csv(request):
+    """The page's per-area table of the period, every column of AreaSummary."""
+    found = _csv_period(request, "csv:areas")
+    if isinstance(found, HttpResponse):
+        return found
+    period, _query = found
+    report = build_market_report(start=period.start, end=period.end, period=period.label)
+    lang = _language(request)
+    header = [
+        _("Grid area"),
+        _("Area name"),
+        _("Intervals cleared"),
+        _("Energy price, mean (JPY/kWh)"),
+        _("Energy price, min (JPY/kWh)"),
+        _("Energy price, max (JPY/kWh)"),
+        _("Compute price (JPY/CU-h)"),
+        _("CU offered"),
+        _("CU cleared"),
+        _("CU-hours cleared"),
+        _("kWh offered"),
+        _("kWh from energy offers"),
+        _("kWh from the grid"),
+        _("Curtailment relief (kWh)"),
+        _("Bid/clear"),
+        _("Bid/clear, energy"),
+        _("HHI capacity offered"),
+        _("HHI capacity cleared"),
+        _("HHI energy offered"),
+        _("HHI energy cleared"),
+        _("CO2 (t)"),
+        _("CO2 under stay (t)"),
+    ]
+    rows = (
+        [
+            a.area,
+            report.area_name(a.area, lang),
+            a.intervals,
+            a.energy_price_mean,
+            a.energy_price_min,
+            a.energy_price_max,
+            a.compute_price_mean,
+            a.cu_offered,
+            a.cu_cleared,
+            a.cu_h_cleared,
+            a.kwh_offered,
+            a.kwh_from_offers,
+            a.kwh_from_grid,
+            a.curtailment_relief_kwh,
+            a.capacity_bid_to_clear,
+            a.energy_bid_to_clear,
+            a.hhi_capacity_offered,
+            a.hhi_capacity_cleared,
+            a.hhi_energy_offered,
+            a.hhi_energy_cleared,
+            a.co2_t,
+            a.co2_stay_t,
+        ]
+        for a in report.areas
+        # The page's rule: an area with nothing offered and nothing cleared is left out.
+        if a.intervals or a.cu_offered or a.kwh_offered
+    )
+    return csv_response(
+        filename=f"wattbit-report-{period.label}-areas.csv", header=header, rows=rows
+    )
+
+
+@portal_view
+def interventions_csv(request):
+    """The page's re-dispatches and other interventions of the period (all of them)."""
+    found = _csv_period(request, "csv:interventions")
+    if isinstance(found, HttpResponse):
+        return found
+    period, _query = found
+    report = build_market_report(start=period.start, end=period.end, period=period.label)
+    header = [_("Interval start (JST)"), _("Kind"), _("What"), _("By"), _("At (JST)")]
+    rows = ([i.interval_start, i.kind, i.summary, i.actor, i.at] for i in report.interventions)
+    return csv_response(
+        filename=f"wattbit-report-{period.label}-interventions.csv", header=header, rows=rows
+    )

@@ -72,6 +72,7 @@
         yAxisIndex: Math.max(0, data.units.indexOf(s.unit)),
         emphasis: { focus: "series" }
       };
+      if (s.stack) { out.stack = s.stack; }
       if (kind === "line") {
         out.connectNulls = false;
         out.showSymbol = data.x.length <= 96;
