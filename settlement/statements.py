@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from aggregator.platform.errors import Conflict
 from market.calendar import to_jst
 from operators.models import Organisation
-from settlement.choices import AccountKind, Component, EntryKind
+from settlement.choices import AccountKind, Component, EntryKind, Stage
 from settlement.documents.tax import TaxSummary, invoice_tax, tax_summary
 from settlement.documents.types import (
     STANDARD_RATE,
@@ -103,6 +103,7 @@ class _Row:
     entry_kind: str
     stage: str
     order_id: int | None
+    unit_price: Decimal | None
 
 
 def _rows(organisation_id: int, month: str) -> list[_Row]:
@@ -113,7 +114,7 @@ def _rows(organisation_id: int, month: str) -> list[_Row]:
             organisation_id=organisation_id, start=start, end=end
         ).values_list(
             "entry_id", "interval_start", "component", "amount_jpy", "quantity", "unit", "memo",
-            "account__kind", "entry__kind", "entry__stage", "entry__order_id",
+            "account__kind", "entry__kind", "entry__stage", "entry__order_id", "unit_price",
         )
     ]  # fmt: skip
 
@@ -136,6 +137,7 @@ def _statement(organisation: Organisation, month: str, rows: list[_Row]) -> Stat
                 amount_jpy=-p.amount_jpy,
                 status=str(status),
                 reference=f"je-{p.entry_id}" + (f" ord-{p.order_id}" if p.order_id else ""),
+                account=p.account_kind,
             )
         )
     first, _following = parse_month(month)
@@ -166,22 +168,31 @@ class MonthlyDocs:
 
 
 def _grouped_lines(postings, *, account_kind: str, sign: int, rate: Decimal) -> list[InvoiceLine]:
-    """Invoice lines per JST day and item: quantity and yen summed, unit price averaged."""
-    groups: dict[tuple[date, str, str], list] = defaultdict(lambda: [Decimal(0), 0])
+    """Invoice lines per JST day and item: quantity and yen summed.
+
+    The unit price is the tariff's when every posting of the line was made at one (the
+    market fee: 2 JPY/CU-h, even though each interval's yen were rounded); otherwise the
+    amount over the quantity.
+    """
+    groups: dict[tuple[date, str, str], list] = defaultdict(lambda: [Decimal(0), 0, set()])
     for p in postings:
         if p.account_kind != account_kind or p.component == Component.ROUNDING:
             continue
         key = (to_jst(p.interval_start).date(), p.component, p.unit)
         groups[key][0] += p.quantity or Decimal(0)
         groups[key][1] += sign * p.amount_jpy
+        groups[key][2].add(p.unit_price)
     lines = []
-    for (day, component, unit), (quantity, amount) in sorted(groups.items()):
+    for (day, component, unit), (quantity, amount, prices) in sorted(groups.items()):
         if amount == 0 and quantity == 0:
             continue
         ja, en = DESCRIPTIONS[component]
-        unit_price = (
-            (Decimal(amount) / quantity).quantize(Decimal("0.0001")) if quantity else Decimal(0)
-        )
+        if len(prices) == 1 and None not in prices and quantity:
+            unit_price = prices.pop().quantize(Decimal("0.0001"))
+        else:
+            unit_price = (
+                (Decimal(amount) / quantity).quantize(Decimal("0.0001")) if quantity else Decimal(0)
+            )
         lines.append(
             InvoiceLine(
                 description_ja=ja,
@@ -285,20 +296,26 @@ def statement_summaries(*, organisations: list[Organisation], month: str) -> lis
         .annotate(
             n=Count("id"),
             total=Sum("amount_jpy"),
-            debits=Sum("amount_jpy", filter=Q(amount_jpy__gt=0)),
-            credits=Sum("amount_jpy", filter=Q(amount_jpy__lt=0)),
+            reversed=Sum("amount_jpy", filter=Q(entry__kind=EntryKind.REVERSAL)),
+            provisional=Sum(
+                "amount_jpy",
+                filter=Q(entry__kind=EntryKind.SETTLEMENT, entry__stage=Stage.PROVISIONAL),
+            ),
         )
     )
     for row in rows:
         s = by_org.setdefault(
             row["organisation_id"],
-            {"lines": 0, "credits": 0, "charges": 0, "by_kind": defaultdict(int),
-             "charge_pairs": [], "credit_pairs": []},
+            {"lines": 0, "credits": 0, "charges": 0, "provisional": 0, "reversals": 0,
+             "by_kind": defaultdict(int), "charge_pairs": [], "credit_pairs": []},
         )  # fmt: skip
-        # Statement sign: + owed to the organisation (a ledger credit), − owed by it.
+        # Statement sign: + owed to the organisation (a ledger credit), − owed by it; net
+        # per document, as StatementDoc.totals counts them.
         s["lines"] += row["n"]
-        s["credits"] -= row["credits"] or 0
-        s["charges"] -= row["debits"] or 0
+        side = "credits" if row["account__kind"] == AccountKind.PAYABLE else "charges"
+        s[side] -= row["total"]
+        s["provisional"] -= row["provisional"] or 0
+        s["reversals"] -= row["reversed"] or 0
         s["by_kind"][row["component"]] -= row["total"]
         if row["component"] == Component.ROUNDING:
             continue
@@ -319,6 +336,9 @@ def statement_summaries(*, organisations: list[Organisation], month: str) -> lis
                 "credits_jpy": s["credits"],
                 "charges_jpy": s["charges"],
                 "net_jpy": s["credits"] + s["charges"],
+                "provisional_jpy": s["provisional"],
+                "reversals_jpy": s["reversals"],
+                "open_provisional_jpy": s["provisional"] + s["reversals"],
                 "by_kind": dict(sorted(s["by_kind"].items())),
                 "invoice": tax_summary(s["charge_pairs"]) if s["charge_pairs"] else None,
                 "purchase": tax_summary(s["credit_pairs"]) if s["credit_pairs"] else None,

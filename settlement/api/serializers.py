@@ -49,9 +49,19 @@ class StatementSummarySerializer(serializers.Serializer):
     organisation = serializers.CharField()
     month = serializers.CharField()
     lines = serializers.IntegerField()
-    credits_jpy = serializers.IntegerField()
-    charges_jpy = serializers.IntegerField()
+    credits_jpy = serializers.IntegerField(
+        help_text="Net owed to the organisation: the purchase statement's amount before tax."
+    )
+    charges_jpy = serializers.IntegerField(
+        help_text="Net owed by the organisation (≤ 0): minus the invoice's amount before tax."
+    )
     net_jpy = serializers.IntegerField()
+    provisional_jpy = serializers.IntegerField(
+        help_text="Lines settled on ordered amounts (stage provisional), before reversals."
+    )
+    reversals_jpy = serializers.IntegerField(
+        help_text="Reversals of provisional lines once meter data arrived."
+    )
     by_kind = serializers.DictField(child=serializers.IntegerField())
     invoice = serializers.DictField(allow_null=True)
     purchase_statement = serializers.DictField(allow_null=True)

@@ -136,6 +136,8 @@ def _summary(summary: dict, month: str) -> dict:
         "credits_jpy": summary["credits_jpy"],
         "charges_jpy": summary["charges_jpy"],
         "net_jpy": summary["net_jpy"],
+        "provisional_jpy": summary["provisional_jpy"],
+        "reversals_jpy": summary["reversals_jpy"],
         "by_kind": summary["by_kind"],
         "invoice": tax(summary["invoice"]),
         "purchase_statement": tax(summary["purchase"]),

@@ -93,6 +93,9 @@ class StatementLine:
     amount_jpy: int  # signed: + credit to the organisation, − charge to it
     status: str = ""  # "provisional" | "final" | "reversal" (as the ledger says)
     reference: str = ""  # order / journal id, for reconciliation
+    # Which document the line lands on: "receivable" (the invoice: what it owes) or
+    # "payable" (the purchase statement: what it is owed). "" reads the sign instead.
+    account: str = ""
 
     def description(self, language: str) -> str:
         return self.description_ja if language == "ja" else self.description_en
@@ -100,10 +103,26 @@ class StatementLine:
 
 @dataclass(frozen=True)
 class StatementTotals:
+    """A month's totals, from the organisation's side.
+
+    Credits and charges are net per document — a provisional charge and its reversal
+    cancel on the invoice, so they cancel here — hence `charges_jpy` is minus the invoice's
+    subtotal before tax and `credits_jpy` the purchase statement's. The provisional and
+    reversal amounts are shown apart: `provisional_jpy` is every provisional line (made
+    on ordered amounts), `reversals_jpy` what was reversed once meter data came, and their
+    sum is what is still provisional in the net.
+    """
+
     credits_jpy: int
-    charges_jpy: int  # ≤ 0
+    charges_jpy: int  # ≤ 0 when the organisation owes the exchange
     net_jpy: int
     by_kind: dict[str, int] = field(default_factory=dict)
+    provisional_jpy: int = 0
+    reversals_jpy: int = 0
+
+    @property
+    def open_provisional_jpy(self) -> int:
+        return self.provisional_jpy + self.reversals_jpy
 
 
 @dataclass(frozen=True)
@@ -119,11 +138,23 @@ class StatementDoc:
     @property
     def totals(self) -> StatementTotals:
         by_kind: dict[str, int] = defaultdict(int)
-        credits = charges = 0
+        credits = charges = provisional = reversals = 0
         for line in self.lines:
             by_kind[line.kind] += line.amount_jpy
-            if line.amount_jpy >= 0:
+            side = line.account or ("payable" if line.amount_jpy >= 0 else "receivable")
+            if side == "payable":
                 credits += line.amount_jpy
             else:
                 charges += line.amount_jpy
-        return StatementTotals(credits, charges, credits + charges, dict(sorted(by_kind.items())))
+            if line.status == "reversal":
+                reversals += line.amount_jpy
+            elif line.status == "provisional":
+                provisional += line.amount_jpy
+        return StatementTotals(
+            credits,
+            charges,
+            credits + charges,
+            dict(sorted(by_kind.items())),
+            provisional_jpy=provisional,
+            reversals_jpy=reversals,
+        )

@@ -246,3 +246,71 @@ def test_summaries_equal_the_full_documents(settled):
                 assert (mine.subtotal_jpy, mine.tax_jpy, mine.total_jpy) == (
                     full.subtotal_jpy, full.tax_jpy, full.total_jpy,
                 )  # fmt: skip
+
+
+def test_charges_and_credits_are_the_invoice_and_purchase_statement_before_tax(settled):
+    """A provisional charge and its reversal cancel on the invoice, so they cancel in the
+    totals too; what was provisional and what was reversed are shown apart."""
+    checked = 0
+    for org in Organisation.objects.all():
+        docs = monthly_documents(organisation=org, month=MONTH)
+        totals = docs.statement.totals
+        invoice = docs.invoice_tax.subtotal_jpy if docs.invoice_tax else 0
+        purchase = docs.purchase_tax.subtotal_jpy if docs.purchase_tax else 0
+        assert totals.charges_jpy == -invoice, org.slug
+        assert totals.credits_jpy == purchase, org.slug
+        assert totals.net_jpy == totals.credits_jpy + totals.charges_jpy
+        reversed_lines = [line for line in docs.statement.lines if line.status == "reversal"]
+        assert totals.reversals_jpy == sum(line.amount_jpy for line in reversed_lines)
+        if reversed_lines:
+            checked += 1
+            # Everything provisional was reversed once meter data came: nothing open.
+            assert totals.provisional_jpy == -totals.reversals_jpy != 0
+            assert totals.open_provisional_jpy == 0
+    assert checked >= 2  # the owner and the providers of interval 1
+
+
+def test_the_statements_page_shows_the_reconciling_columns(settled):
+    delta = Organisation.objects.get(slug="delta")
+    docs = monthly_documents(organisation=delta, month=MONTH)
+    client = client_for(settled.dave)
+    body = client.get(f"/settlement/?month={MONTH}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = body[body.index("<td>delta</td>") :].split("</tr>")[0]
+    cells = [c.split("<")[0] for c in row.split('<td class="num">')[1:]]
+    # lines, charges, credits, net, still provisional, invoice, purchase statement
+    assert cells[1] == f"{-docs.invoice_tax.subtotal_jpy:,}"
+    assert cells[2] == "0"
+    assert cells[4] == "0"  # nothing still provisional
+    assert cells[5] == f"{docs.invoice_tax.total_jpy:,}"
+    assert f"{docs.statement.totals.provisional_jpy:,}" in row
+
+
+def test_invoice_shows_the_fee_tariff_as_its_unit_price(alpha, db):
+    """Fees on 16.15 CU-h in two intervals of one day: 32.3 JPY, rounded to 32 in each.
+    The day's line is 32.3 CU-h for 64 JPY at the tariff, 2 JPY/CU-h; the amount over the
+    quantity would print 1.9814."""
+    Organisation.objects.create(
+        slug="ops", legal_name_ja="運営", legal_name_en="Ops", roles=["market_operator"],
+        invoice_registration_number="T9999999999999",
+    )  # fmt: skip
+    accounts = Accounts()
+    receivable = accounts.org(alpha.pk, AccountKind.RECEIVABLE)
+    fee = accounts.market(AccountKind.FEE_REVENUE)
+    plans = []
+    for minute, cu_h in ((0, Decimal("16.15")), (30, Decimal("16.15"))):
+        at = datetime(2030, 4, 2, 3, minute, tzinfo=UTC)
+        yen = int((cu_h * 2).quantize(Decimal(1)))  # 32 (half-even)
+        plans.append(
+            PlannedEntry(
+                interval_start=at, run_id=_run(at).pk, order_id=None, kind="settlement",
+                stage=Stage.FINAL, reason="test",
+                lines=[
+                    Line(receivable, Component.MARKET_FEE, yen, cu_h, "CU-h", Decimal(2)),
+                    Line(fee, Component.MARKET_FEE, -yen, cu_h, "CU-h", Decimal(2)),
+                ],
+            )
+        )  # fmt: skip
+    entries_write(plans, now=datetime(2030, 4, 10, tzinfo=UTC))
+    (line,) = monthly_documents(organisation=alpha, month=MONTH).invoice.lines
+    assert (line.quantity, line.amount_jpy) == (Decimal("32.3"), 64)
+    assert line.unit_price_jpy == Decimal("2.0000")  # not 64 / 32.3 = 1.9814
