@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -23,13 +24,55 @@ SCALAR_COLUMNS = {
 INT_COLUMNS = {"intervals", "max_latency_ms", "gang"}
 BOOL_COLUMNS = {"curtailment_relief", "no_migration"}
 MAX_BYTES = 20 * 1024 * 1024
-TEMPLATE = (
-    "type,start,intervals,site,area,kind,accelerator,limit_price,zone,max_latency_ms,cu,price,"
-    "kwh,carbon_g_per_kwh,curtailment_relief,demand,remaining_cu_intervals,max_cu,gang,"
-    "migration_cost,residency_tags,allowed_areas\n"
-    "capacity,2030-04-01T12:00+09:00,4,my-site-1,,,,,,,32,180|180|170|170,,,,,,,,,,\n"
-    "workload,2030-04-01T12:00+09:00,4,,,inference,h100,900,tokyo,20,,,,,,16|24|24|16,,,,,jp,\n"
-)
+TEMPLATE_COLUMNS = (
+    "type", "start", "intervals", "site", "area", "kind", "accelerator", "limit_price", "zone",
+    "max_latency_ms", "cu", "price", "kwh", "carbon_g_per_kwh", "curtailment_relief", "demand",
+    "remaining_cu_intervals", "max_cu", "gang", "migration_cost", "no_migration", "home_site",
+    "residency_tags", "allowed_areas",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TemplateSite:
+    code: str
+    accelerator: str
+    cu: int
+
+
+def template_csv(
+    *,
+    start: str,
+    roles: list[str],
+    own_sites: list[TemplateSite],
+    any_site: TemplateSite | None,
+    area: str,
+) -> str:
+    """A CSV template with one example row per kind of bid the organisation may make, filled
+    with its own site, a real area and an open interval, so that it uploads as it is."""
+    rows: list[dict[str, str]] = []
+    if "compute_provider" in roles and own_sites:
+        site = own_sites[0]
+        cu = max(1, min(32, site.cu))
+        rows.append({"type": "capacity", "site": site.code, "cu": f"{cu}|{cu}|{cu}|{cu}",
+                     "price": "180|180|170|170"})  # fmt: skip
+    if "power_supplier" in roles:
+        rows.append({"type": "energy", "area": area, "kwh": "2000|2000|1500|1500",
+                     "price": "8|8|6|6", "carbon_g_per_kwh": "20",
+                     "curtailment_relief": "false"})  # fmt: skip
+    if "workload_owner" in roles and any_site is not None:
+        accelerator = any_site.accelerator
+        rows.append({"type": "workload", "kind": "inference", "accelerator": accelerator,
+                     "limit_price": "900", "demand": "4|6|6|4"})  # fmt: skip
+        rows.append({"type": "workload", "kind": "batch", "accelerator": accelerator,
+                     "limit_price": "600", "remaining_cu_intervals": "16", "max_cu": "8",
+                     "migration_cost": "50", "no_migration": "false",
+                     "home_site": any_site.code})  # fmt: skip
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=TEMPLATE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({"start": start, "intervals": "4", **row})
+    return out.getvalue()
 
 
 def _cell(column: str, raw: str) -> Any:

@@ -17,7 +17,7 @@ from market import calendar
 from market.choices import BidType, WorkloadKind
 from operators.choices import Accelerator, ResidencyTag
 from operators.forms import LocalisedChoiceField
-from operators.models import DemandZone, GridArea
+from operators.models import DemandZone, GridArea, Site
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -66,6 +66,11 @@ class BidFormBase(forms.Form):
                 continue
             data[name] = values * n if len(values) == 1 else values
         return {k: v for k, v in data.items() if v not in (None, "", [])}
+
+    def fieldsets(self) -> list[dict[str, Any]]:
+        """The form's fields in groups; a group of another kind than the chosen one is
+        hidden and disabled, so its inputs are neither seen nor sent."""
+        return [{"legend": _("Bid"), "kind": "", "fields": list(self), "hidden": False}]
 
     def preview(self) -> list[dict[str, Any]]:
         """Rows of the parsed profiles per interval, to show what will be submitted."""
@@ -141,9 +146,23 @@ class WorkloadBidForm(BidFormBase):
     migration_cost = forms.DecimalField(
         label=_("Migration cost (JPY per CU moved)"), required=False, min_value=0
     )
+    no_migration = forms.BooleanField(
+        label=_("No migration: once started, stay at the first site"), required=False
+    )
+    home_site = forms.ChoiceField(
+        label=_("Home site (where the work runs without the exchange)"), required=False
+    )
     allowed_areas = forms.MultipleChoiceField(
         label=_("Allowed areas (batch)"), required=False, widget=forms.CheckboxSelectMultiple
     )
+
+    KIND_FIELDS = {
+        WorkloadKind.INFERENCE: ("demand",),
+        WorkloadKind.BATCH: (
+            "remaining_cu_intervals", "max_cu", "gang", "migration_cost", "no_migration",
+            "home_site", "allowed_areas",
+        ),
+    }  # fmt: skip
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, actor=actor, **kwargs)
@@ -151,6 +170,34 @@ class WorkloadBidForm(BidFormBase):
         self.fields["allowed_areas"].choices = [
             (a.code, a.name_ja if ja else a.name_en) for a in GridArea.objects.all()
         ]
+        # Any active site may be a home, not only one's own: an owner's own racks elsewhere
+        # are often a provider's site on the exchange.
+        sites = Site.objects.filter(is_active=True).order_by("code")
+        self.fields["home_site"].choices = [("", "—")] + [
+            (s.code, f"{s.code} — {s.name} ({s.area_id})") for s in sites
+        ]
+
+    def fieldsets(self) -> list[dict[str, Any]]:
+        chosen = self["kind"].value()
+        by_kind = {name for names in self.KIND_FIELDS.values() for name in names}
+        groups = [
+            {"legend": _("Bid"), "kind": "", "hidden": False,
+             "fields": [f for f in self if f.name not in by_kind]},
+        ]  # fmt: skip
+        for kind, legend in (
+            (WorkloadKind.INFERENCE, _("Inference only")),
+            (WorkloadKind.BATCH, _("Batch only")),
+        ):
+            groups.append(
+                {
+                    "legend": legend,
+                    "kind": kind,
+                    "fields": [self[name] for name in self.KIND_FIELDS[kind]],
+                    # Unknown kind (a fresh form without script): show both.
+                    "hidden": chosen in WorkloadKind.values and chosen != kind,
+                }
+            )
+        return groups
 
     def payload(self) -> dict[str, Any]:
         data = super().payload()

@@ -11,12 +11,14 @@ from django.views.decorators.http import require_POST
 
 from aggregator.platform.errors import Conflict, InvalidInput
 from aggregator.platform.portal import apply_service_errors, portal_view
-from market import selectors
-from market.bid_csv import TEMPLATE, parse_bid_csv, row_errors
+from market import calendar, selectors
+from market.bid_csv import TemplateSite, parse_bid_csv, row_errors, template_csv
 from market.bid_forms import FORMS, initial_from_bid
 from market.choices import BidType
+from market.models import MarketParameters
 from market.services import bid_amend, bid_cancel, bid_data, bid_submit, bids_submit_bulk
 from market.validation import BidContext, clean_bid
+from operators.models import GridArea, Site
 
 LISTS = {
     BidType.CAPACITY: selectors.capacity_offer_list,
@@ -142,6 +144,27 @@ def bid_upload(request):
 
 @portal_view
 def bid_csv_template(request):
-    response = HttpResponse(TEMPLATE, content_type="text/csv; charset=utf-8")
+    """Example rows for the organisation's own roles, its first site, an open interval."""
+    actor = request.actor
+    params = MarketParameters.current()
+    now = timezone.now()
+    # Two intervals after the first open one: time to edit before its gate closes.
+    start = calendar.first_open_interval(now, params.gate_closure_lead_minutes)
+    start += 2 * calendar.INTERVAL
+    sites = Site.objects.filter(is_active=True).order_by("code")
+
+    def example(site: Site) -> TemplateSite:
+        return TemplateSite(site.code, site.accelerator, int(site.capacity_cu))
+
+    own = [example(s) for s in sites if s.organisation_id == actor.organisation.pk]
+    first = sites.first()
+    content = template_csv(
+        start=calendar.to_jst(start).isoformat(timespec="minutes"),
+        roles=list(actor.organisation.roles),
+        own_sites=own,
+        any_site=example(first) if first else None,
+        area=GridArea.objects.order_by("code").values_list("code", flat=True).first() or "",
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="wattbit-bids-template.csv"'
     return response

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
 from aggregator.platform.portal import portal_view
 from market import calendar, selectors
 from market.choices import BidStatus, BidType
+
+PAGE = 50  # bids per type and page
 
 LISTS = {
     BidType.CAPACITY: selectors.capacity_offer_list,
@@ -31,18 +34,34 @@ def bid_list(request):
         start = calendar.slot_start(picked, 1)
         return qs.filter(start__lt=start + 48 * calendar.INTERVAL, end__gt=start)
 
-    groups = [
-        (
-            bid_type,
-            BidType(bid_type).label,
-            filtered(LISTS[bid_type](actor=actor)).order_by("-start")[:200],
+    groups = []
+    for bid_type in BidType.values:
+        # One page per type, each with its own page number in the query string, so paging
+        # through workloads keeps the offers where they were.
+        paginator = Paginator(
+            filtered(LISTS[bid_type](actor=actor)).order_by("-start", "-pk"), PAGE
         )
-        for bid_type in BidType.values
-    ]
+        key = f"{bid_type}_page"
+        page = paginator.get_page(request.GET.get(key))
+        links = {}
+        for name, has, number in (
+            ("previous", page.has_previous(), page.number - 1),
+            ("next", page.has_next(), page.number + 1),
+        ):
+            if has:
+                query = request.GET.copy()
+                query[key] = str(number)
+                links[name] = f"?{query.urlencode()}#{bid_type}"
+        groups.append((bid_type, BidType(bid_type).label, page, links))
     return render(
         request,
         "market/bids.html",
-        {"groups": groups, "statuses": BidStatus.choices, "status": status, "day": day},
+        {
+            "groups": groups,
+            "statuses": BidStatus.choices,
+            "status": status,
+            "day": day,
+        },
     )
 
 

@@ -167,3 +167,81 @@ def test_amend_of_another_organisations_bid_is_not_found(alice, alpha_site, char
     client = _client(alice)
     offer = _submit_offer(client)
     assert _client(charlie).get(f"/market/bids/capacity/{offer.pk}/amend/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (None, {"capacity", "inference", "batch"}),  # alpha: provider and owner
+        (["power_supplier"], {"energy"}),
+        (["workload_owner"], {"inference", "batch"}),
+    ],
+)
+def test_the_csv_template_uploads_as_it_is(alice, alpha_site, roles, expected):
+    """The template's example rows are the organisation's own kinds of bid, at its site and
+    an open interval: uploaded unchanged, every row is accepted."""
+    from market.models import EnergyOffer
+    from tests.conftest import _member, _org
+
+    member = alice
+    if roles is not None:
+        member = _member(_org("-".join(roles).replace("_", "-"), roles), "erin", "trader")
+    client = _client(member)
+    template = client.get("/market/bids/upload/template.csv")
+    assert template.status_code == 200
+    text = template.content.decode()
+    header = text.splitlines()[0].split(",")
+    assert {"home_site", "no_migration"} <= set(header)
+    response = client.post(
+        "/market/bids/upload/",
+        {"file": SimpleUploadedFile("t.csv", template.content, content_type="text/csv")},
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    made = {"capacity"} if CapacityOffer.objects.exists() else set()
+    made |= {"energy"} if EnergyOffer.objects.exists() else set()
+    made |= set(WorkloadBid.objects.values_list("kind", flat=True))
+    assert made == expected
+    if "batch" in expected:
+        batch = WorkloadBid.objects.get(kind="batch")
+        assert batch.home_site.code == "alpha-tky-1" and batch.no_migration is False
+
+
+def test_workload_form_shows_the_chosen_kinds_fields(alice, alpha_site):
+    client = _client(alice)
+    blank = client.get("/market/bids/new/workload/").content.decode()
+    # Nothing chosen yet: both groups, neither hidden; home site and no-migration offered.
+    assert 'data-kind="inference">' in blank and 'data-kind="batch">' in blank
+    assert 'name="home_site"' in blank and 'name="no_migration"' in blank
+    assert '<option value="alpha-tky-1">' in blank
+    form = {"start": _start_local(), "intervals": "2", "kind": "batch", "accelerator": "h100",
+            "limit_price": "500"}  # fmt: skip
+    checked = client.post("/market/bids/new/workload/validate/", form).content.decode()
+    assert 'data-kind="inference" hidden disabled' in checked
+    assert 'data-kind="batch">' in checked
+    form.update(remaining_cu_intervals="8", max_cu="4", home_site="alpha-tky-1",
+                no_migration="on")  # fmt: skip
+    assert client.post("/market/bids/new/workload/", form).status_code == 302
+    bid = WorkloadBid.objects.get()
+    assert bid.home_site.code == "alpha-tky-1" and bid.no_migration is True
+
+
+def test_bid_lists_page_with_a_total_count_and_keep_filters(alice, alpha_site):
+    from market.services import bids_submit_bulk
+    from tests.conftest import actor_of
+
+    start = open_start()
+    items = [
+        {"type": "capacity", "start": calendar.iso_z(start + i * calendar.INTERVAL),
+         "intervals": 1, "site": "alpha-tky-1", "cu": [1], "price": [100]}
+        for i in range(55)
+    ]  # fmt: skip
+    offers = bids_submit_bulk(actor=actor_of(alice), items=items)
+    client = _client(alice)
+    first = client.get("/market/bids/?status=submitted").content.decode()
+    assert "(55 bids)" in first and "1–50 of 55" in first
+    newest, oldest = offers[-1].public_id, offers[0].public_id
+    assert f">{newest}<" in first and f">{oldest}<" not in first
+    assert "?status=submitted&amp;capacity_page=2#capacity" in first
+    second = client.get("/market/bids/?status=submitted&capacity_page=2").content.decode()
+    assert "51–55 of 55" in second and f">{oldest}<" in second and f">{newest}<" not in second
+    assert "(0 bids)" in client.get("/market/bids/?status=cancelled").content.decode()
