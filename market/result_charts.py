@@ -2,8 +2,8 @@
 
 Two charts of one JST day: the cleared energy price per area (lines, JPY/kWh) and the
 CU-hours cleared per area (stacked bars, so the bar's height is the whole market's).
-Only areas with a cleared interval that day get a series: a legend of empty areas helps
-nobody. Built with aggregator.platform.charts; drawn by templates/includes/chart.html.
+Only areas with a cleared interval that day get a price series, and only areas where CU
+cleared get a volume series: a legend of empty areas helps nobody. Built with aggregator.platform.charts; drawn by templates/includes/chart.html.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def results_charts(
                 [c["energy_jpy_per_kwh"] if c else None for c in cells],
             )
         )
+        if not any(c and c["cu_cleared"] for c in cells):
+            continue  # no CU cleared in this area all day: no bar to stack
         volumes.append(
             chart_series(
                 area_label(area),

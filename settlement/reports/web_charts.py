@@ -27,9 +27,11 @@ def prices_chart(report: MarketReport, lang: str) -> dict[str, Any]:
     for r in report.area_intervals:
         if r.energy_jpy_per_kwh is not None:
             by_area[r.area][r.interval_start] = r.energy_jpy_per_kwh
+    # Areas in the report's order (north to south), as the table lists them.
+    order = {a.area: i for i, a in enumerate(report.areas)}
     series = [
         chart_series(report.area_name(area, lang), "JPY/kWh", [values.get(at) for at in xs])
-        for area, values in sorted(by_area.items())
+        for area, values in sorted(by_area.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
     ]
     return chart_data(
         chart_id="report-prices",

@@ -65,6 +65,7 @@
       return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + " JST";
     }) : data.x;
 
+    var zoomable = timed || data.x.length > 12;
     var series = data.series.map(function (s, i) {
       var kind = s.kind || data.kind;
       var out = {
@@ -78,7 +79,8 @@
         out.showSymbol = data.x.length <= 96;
         out.symbol = SYMBOLS[i % SYMBOLS.length];
         out.symbolSize = 6;
-        out.lineStyle = { width: 2, type: DASHES[i % DASHES.length] };
+        // Past the palette's eight colours the dash changes, so no two series look alike.
+        out.lineStyle = { width: 2, type: DASHES[(i + Math.floor(i / PALETTE.length)) % DASHES.length] };
       } else {
         // A pattern on every bar after the first, so bars stay apart on a grey print.
         if (i > 0) { out.itemStyle = { decal: { symbol: SYMBOLS[i % SYMBOLS.length], symbolSize: 0.6 } }; }
@@ -98,11 +100,12 @@
       color: PALETTE,
       animation: false,
       aria: { enabled: false }, // the container's own role="img" and aria-label speak for it
-      textStyle: { fontFamily: "inherit" },
-      grid: { left: 56, right: data.units.length > 1 ? 64 : 24, top: 48, bottom: 72, containLabel: true },
+      // The page's own font, named: ECharts measures legend text with it (not "inherit").
+      textStyle: { fontFamily: window.getComputedStyle(el).fontFamily || "sans-serif" },
+      grid: { left: 56, right: data.units.length > 1 ? 64 : 24, top: 48, bottom: zoomable ? 72 : 24, containLabel: true },
       legend: { type: "scroll", top: 0, left: "center", selectedMode: true },
       tooltip: {
-        trigger: "axis", confine: true, axisPointer: { type: data.kind === "bar" ? "shadow" : "line" },
+        trigger: "axis", confine: true, className: "chart-tooltip", axisPointer: { type: data.kind === "bar" ? "shadow" : "line" },
         formatter: function (params) {
           if (!params.length) { return ""; }
           var rows = params.map(function (p) {
@@ -113,10 +116,11 @@
           return escapeHtml(fullLabels[params[0].dataIndex]) + "<br>" + rows.join("<br>");
         }
       },
-      dataZoom: [
+      // Zoom where there is a run of values to zoom into (time, or many categories).
+      dataZoom: zoomable ? [
         { type: "inside", xAxisIndex: 0, filterMode: "none" },
         { type: "slider", xAxisIndex: 0, filterMode: "none", height: 20, bottom: 8 }
-      ],
+      ] : [],
       xAxis: {
         type: "category", data: data.x, boundaryGap: data.kind === "bar",
         axisLabel: { hideOverlap: true, formatter: function (v, i) { return axisLabels[i]; } },

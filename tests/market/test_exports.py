@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 
 import pytest
 
@@ -103,6 +105,18 @@ def test_results_page_links_the_export_of_its_day_and_draws_two_charts(cleared):
     assert f'href="/market/results/allocations/export.csv?day={DAY}"' in html
     assert 'id="chart-results-price"' in html and 'id="chart-results-volume"' in html
     assert html.count('role="img"') == 2
+    # The volume chart stacks only the areas where CU cleared, in CU-hours (CU × 0.5 h).
+    volume = json.loads(
+        re.search(r'id="chart-results-volume-data"[^>]*>(.*?)</script>', html, re.S).group(1)
+    )
+    k0 = cleared.k(0)
+    by_area = {}
+    for a in Allocation.objects.filter(is_current=True, interval_start=k0).select_related("site"):
+        by_area[a.site.area.name_en] = by_area.get(a.site.area.name_en, 0) + a.cu
+    assert {s["name"] for s in volume["series"]} == set(by_area)
+    slot = calendar.slot_of(k0)[1] - 1
+    for s in volume["series"]:
+        assert s["unit"] == "CU-h" and s["data"][slot] == float(by_area[s["name"]]) / 2
     assert "<table" in html  # the table stays beside the charts
 
 
