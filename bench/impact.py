@@ -54,18 +54,19 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
 
     from aggregator.exchange.demo.market import load_market_demo
-    from aggregator.exchange.demo.participants import DEMO_PASSWORD
     from market import calendar
     from market.models.clearing import ClearingRun
     from settlement.impact.services import run_impact_ensure
     from settlement.models import ImpactFigure, RunImpact
 
     call_command("migrate", verbosity=0)
+    User = get_user_model()
     today = calendar.to_jst(timezone.now()).date()
     if not args.reuse:
         call_command("load_demo", stdout=io.StringIO())
@@ -87,7 +88,7 @@ def main() -> None:
     RunImpact.objects.all().delete()
     ImpactFigure.objects.all().delete()
     t = time.perf_counter()
-    computed = run_impact_ensure(
+    computed, _left = run_impact_ensure(
         start=calendar.slot_start(today - timedelta(days=400), 1),
         end=calendar.slot_start(today + timedelta(days=2), 1),
     )
@@ -101,7 +102,8 @@ def main() -> None:
     worst = 0.0
     for username in ("owner", "provider", "supplier", "regulator"):
         client = Client(HTTP_ACCEPT_LANGUAGE="ja", HTTP_HOST="localhost")
-        client.login(username=username, password=DEMO_PASSWORD)
+        # force_login: django-axes' backend wants a request, which Client.login lacks.
+        client.force_login(User.objects.get(username=username))
         for label, url in (
             (f"/impact/ ({username})", f"/impact/?month={month}"),
             (f"/ ({username})", "/"),

@@ -28,7 +28,7 @@ def home(request):
     week = last_days_bounds(timezone.now(), days=7)
     context = {
         **dashboard_context(actor=actor, now=timezone.now()),
-        "impact": impact_for(actor=actor, start=week[0], end=week[1]),
+        "impact": impact_for(actor=actor, start=week[0], end=week[1], ledger=False),
         "organisation": actor.organisation,
         "site_count": selectors.site_list(actor=actor).count(),
         "key_count": selectors.api_key_list(actor=actor).filter(revoked_at__isnull=True).count(),

@@ -232,30 +232,38 @@ def run_impact_record(*, run: ClearingRun) -> int:
     return len(rows)
 
 
-def runs_needing_impact(*, start: datetime, end: datetime) -> list[int]:
-    """Completed runs of [start, end) whose stored figures are missing or stale."""
-    done = {
-        run_id: (version, seen)
-        for run_id, version, seen in RunImpact.objects.filter(
-            interval_start__gte=start, interval_start__lt=end
-        ).values_list("run_id", "version", "redispatches")
-    }
+def completed_runs(*, start: datetime, end: datetime) -> tuple[int, list[int]]:
+    """How many runs of [start, end) completed, and which of them lack current figures
+    (missing, from an older IMPACT_VERSION, or older than their latest re-dispatch)."""
     runs = (
         ClearingRun.objects.filter(
             status=RunStatus.COMPLETED, interval_start__gte=start, interval_start__lt=end
         )
         .annotate(n=Count("redispatches"))
-        .values_list("pk", "n")
+        .values_list("pk", "n", "impact_memo__version", "impact_memo__redispatches")
     )
-    return [pk for pk, n in runs if done.get(pk) != (IMPACT_VERSION, n)]
+    rows = list(runs)
+    stale = [pk for pk, n, version, seen in rows if (version, seen) != (IMPACT_VERSION, n)]
+    return len(rows), stale
 
 
-def run_impact_ensure(*, start: datetime, end: datetime) -> int:
-    """Compute the figures of every run of [start, end) that lacks current ones."""
-    stale = runs_needing_impact(start=start, end=end)
-    for run in ClearingRun.objects.filter(pk__in=stale).order_by("interval_start"):
+def runs_needing_impact(*, start: datetime, end: datetime) -> list[int]:
+    """Completed runs of [start, end) whose stored figures are missing or stale."""
+    return completed_runs(start=start, end=end)[1]
+
+
+def run_impact_ensure(
+    *, start: datetime, end: datetime, limit: int | None = None
+) -> tuple[int, int]:
+    """Compute the figures of the runs of [start, end) that lack current ones (at most
+    `limit`, newest first). Returns (runs completed, runs still lacking figures after)."""
+    completed, stale = completed_runs(start=start, end=end)
+    if not stale:
+        return completed, 0  # the usual case: one query
+    todo = ClearingRun.objects.filter(pk__in=stale).order_by("-interval_start")
+    for run in todo if limit is None else todo[:limit]:
         try:
             run_impact_record(run=run)
         except Exception:  # one bad snapshot must not hide the rest of the month
             logger.exception("impact figures of run %s could not be computed", run.pk)
-    return len(stale)
+    return completed, len(runs_needing_impact(start=start, end=end))

@@ -16,7 +16,9 @@ __all__ = ["ImpactFigure", "RunImpact"]
 class RunImpact(models.Model):
     """That a run's figures were computed, from which of its re-dispatches, by which rules."""
 
-    run = models.OneToOneField("market.ClearingRun", on_delete=models.CASCADE, related_name="+")
+    run = models.OneToOneField(
+        "market.ClearingRun", on_delete=models.CASCADE, related_name="impact_memo"
+    )
     interval_start = models.DateTimeField(db_index=True)
     version = models.PositiveIntegerField()
     redispatches = models.PositiveIntegerField(default=0)

@@ -34,6 +34,8 @@ from market.models.clearing import (
 )
 from market.models.dispatch import AckState, DispatchOrder
 from operators.models import GridArea, Site
+from settlement.impact.services import Metric, run_impact_ensure
+from settlement.models import ImpactFigure
 from settlement.reports import metrics
 from settlement.reports.snapshot_figures import FirmFigures, firm_figures
 from settlement.reports.types import (
@@ -116,6 +118,7 @@ def _runs_and_snapshots(
     for run_id in Redispatch.objects.filter(run__in=qs).values_list("run_id", flat=True):
         redispatches[run_id] += 1
     runs, firm = [], []
+    welfare = _firm_welfare(start, end)
     last_day = None
     for run in qs.iterator(chunk_size=50):
         day = calendar.to_jst(run.interval_start).date()
@@ -128,9 +131,9 @@ def _runs_and_snapshots(
                 run_id=run.pk,
                 status=run.status,
                 attempts=run.attempts,
-                welfare_jpy=run.welfare_jpy,
-                stay_welfare_jpy=run.stay_welfare_jpy,
-                greedy_welfare_jpy=run.greedy_welfare_jpy,
+                welfare_jpy=welfare.get(run.pk, {}).get("welfare_jpy"),
+                stay_welfare_jpy=welfare.get(run.pk, {}).get("stay_welfare_jpy"),
+                greedy_welfare_jpy=welfare.get(run.pk, {}).get("greedy_welfare_jpy"),
                 redispatches=redispatches[run.pk],
                 fallback=(run.fallback or {}).get("detail", ""),
             )
@@ -259,11 +262,37 @@ def _q(value: Decimal) -> Decimal:
 
 
 def _welfare(runs: list[RunRow]) -> WelfareTotals:
+    """Σ of the runs' firm-interval welfare: each interval once (see `_firm_welfare`)."""
     done = [r for r in runs if r.welfare_jpy is not None]
     welfare = sum((r.welfare_jpy for r in done), ZERO)
     stay = sum((r.stay_welfare_jpy or ZERO for r in done), ZERO)
     greedy = sum((r.greedy_welfare_jpy or ZERO for r in done), ZERO)
     return WelfareTotals(welfare, stay, greedy, welfare - stay, welfare - greedy)
+
+
+_WELFARE_METRICS = {
+    Metric.WELFARE_JPY: "welfare_jpy",
+    Metric.STAY_WELFARE_JPY: "stay_welfare_jpy",
+    Metric.GREEDY_WELFARE_JPY: "greedy_welfare_jpy",
+}
+
+
+def _firm_welfare(start: datetime, end: datetime) -> dict[int, dict[str, Decimal]]:
+    """Run id → welfare of its firm interval, of the clearing and of both baselines.
+
+    A run's stored welfare covers its whole 48-interval horizon and consecutive horizons
+    overlap, so summing it would count an interval up to 48 times; settlement.impact keeps
+    each run's firm-interval figures (computed here for runs that lack them)."""
+    run_impact_ensure(start=start, end=end)
+    out: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for run_id, metric, value in ImpactFigure.objects.filter(
+        interval_start__gte=start,
+        interval_start__lt=end,
+        organisation__isnull=True,
+        metric__in=[str(m) for m in _WELFARE_METRICS],
+    ).values_list("run_id", "metric", "value"):
+        out[run_id][_WELFARE_METRICS[Metric(metric)]] = value.quantize(Decimal("0.01"))
+    return out
 
 
 def _compliance(start: datetime, end: datetime) -> Compliance:

@@ -30,6 +30,8 @@ from settlement.documents.pdfbase import (
 from settlement.reports import charts
 from settlement.reports.types import MarketReport
 
+HOURS = Decimal(calendar.INTERVAL_MINUTES) / 60  # one interval, in hours
+
 MAX_INTERVENTIONS = 300
 
 
@@ -120,7 +122,7 @@ def key_figures(report: MarketReport) -> list[tuple[str, str]]:
     )
     return [
         (_("Intervals cleared"), f"{report.intervals_cleared} / {report.intervals_in_period}"),
-        (_("Welfare (Σ of runs' horizon welfare)"), _jpy(w.welfare_jpy)),
+        (_("Welfare of the firm intervals"), _jpy(w.welfare_jpy)),
         (_("Saving against stay"), _jpy(w.saving_vs_stay_jpy)),
         (_("Saving against greedy"), _jpy(w.saving_vs_greedy_jpy)),
         (_("Curtailment-relief energy absorbed"), _opt(report.curtailment_relief_kwh, 1, " kWh")),
@@ -132,8 +134,8 @@ def key_figures(report: MarketReport) -> list[tuple[str, str]]:
             f"{_opt(c.g_per_cu_h, 1)} / {_opt(c.stay_g_per_cu_h, 1)} g",
         ),
         (
-            _("Workload CU bid / cleared (ratio)"),
-            f"{_opt(report.cu_demanded, 1)} / {_opt(report.cu_cleared, 1)} "
+            _("Workload CU-hours bid / cleared (ratio)"),
+            f"{_opt(report.cu_h_demanded, 1)} / {_opt(report.cu_h_cleared, 1)} CU-h "
             f"({_opt(report.workload_bid_to_clear, 2)})",
         ),
         (
@@ -170,8 +172,8 @@ def _area_tables(report: MarketReport, lang: str, st) -> list:
             _opt(a.energy_price_mean, 2),
             f"{_opt(a.energy_price_min, 2)} – {_opt(a.energy_price_max, 2)}",
             _opt(a.compute_price_mean, 2),
-            _opt(a.cu_offered, 1),
-            _opt(a.cu_cleared, 1),
+            _opt(a.cu_offered * HOURS, 1),
+            _opt(a.cu_h_cleared, 1),
             _opt(a.capacity_bid_to_clear, 2),
             _opt(a.kwh_from_offers, 1),
             _opt(a.kwh_from_grid, 1),
@@ -194,7 +196,7 @@ def _area_tables(report: MarketReport, lang: str, st) -> list:
         for a in active
     ]
     price_head = [_("Area"), _("Energy JPY/kWh (mean)"), _("min – max"), _("Compute JPY/CU-h"),
-                  _("CU offered"), _("CU cleared"), _("Bid/clear"), _("kWh offers"),
+                  _("CU-h offered"), _("CU-h cleared"), _("Bid/clear"), _("kWh offers"),
                   _("kWh grid"), _("Curtailment kWh")]  # fmt: skip
     concentration_head = [_("Area"), _("HHI capacity offered"), _("HHI capacity cleared"),
                           _("HHI energy offered"), _("HHI energy cleared"), _("kWh offered"),
@@ -237,7 +239,7 @@ def _runs_table(report: MarketReport, st) -> list:
             ]
         )
     title = _("Clearing runs (JST)") if one_day else _("Clearing runs per day (JST)")
-    header = [_("Interval") if one_day else _("Day"), _("Completed"), _("Welfare"),
+    header = [_("Interval") if one_day else _("Day"), _("Completed"), _("Firm welfare"),
               _("vs stay"), _("vs greedy"), _("Re-dispatches")]  # fmt: skip
     widths = [24 * mm, 22 * mm, 36 * mm, 34 * mm, 34 * mm, 24 * mm]
     out = [paragraph(title, st["h2"])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -59,3 +59,18 @@ def period_from(*, day: str | None = None, month: str | None = None) -> Period:
             {"period": [_("Give either a day (YYYY-MM-DD) or a month (YYYY-MM), not both.")]}
         )
     return day_period(day) if day else month_period(month)
+
+
+def default_day(now: datetime) -> str:
+    """The day a report opens on: the last JST day with a completed run (up to today),
+    else yesterday. Yesterday alone opened on an empty day in a fresh demo."""
+    from market.models.clearing import ClearingRun, RunStatus
+
+    latest = (
+        ClearingRun.objects.filter(status=RunStatus.COMPLETED, interval_start__lte=now)
+        .order_by("-interval_start")
+        .values_list("interval_start", flat=True)
+        .first()
+    )
+    day = calendar.to_jst(latest).date() if latest else calendar.to_jst(now).date() - timedelta(1)
+    return day.isoformat()

@@ -11,6 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from market import calendar
+
 
 @dataclass(frozen=True)
 class AreaInterval:
@@ -58,6 +60,8 @@ class RunRow:
     run_id: int
     status: str
     attempts: int
+    # Welfare of the run's firm interval (not its stored horizon welfare): of the clearing
+    # and of the baselines on its snapshot; None until the run completed.
     welfare_jpy: Decimal | None
     stay_welfare_jpy: Decimal | None
     greedy_welfare_jpy: Decimal | None
@@ -79,7 +83,8 @@ class RunRow:
 
 @dataclass(frozen=True)
 class WelfareTotals:
-    """Σ over the period's runs of each run's horizon welfare (see docs/reports.md)."""
+    """Welfare of the period's firm intervals (each run's first interval, once), of the
+    clearing and of the baselines on the same snapshots (see docs/reports.md)."""
 
     welfare_jpy: Decimal
     stay_welfare_jpy: Decimal
@@ -188,8 +193,8 @@ class MarketReport:
     welfare: WelfareTotals
     curtailment_relief_kwh: Decimal
     carbon: Carbon
-    cu_demanded: Decimal  # workload CU bid in the firm intervals
-    cu_cleared: Decimal
+    cu_demanded: Decimal  # workload CU bid, summed over the firm intervals (CU × intervals)
+    cu_cleared: Decimal  # … and cleared; see cu_h_* for the same in CU-hours
     workload_bid_to_clear: float | None
     compliance: Compliance
     ledger: LedgerStatus
@@ -200,3 +205,12 @@ class MarketReport:
 
     def area_name(self, code: str, language: str) -> str:
         return self.area_names.get(code, {}).get(language, code)
+
+    @property
+    def cu_h_demanded(self) -> Decimal:
+        """Workload CU-hours bid in the firm intervals: what people and the charts read."""
+        return self.cu_demanded * Decimal(calendar.INTERVAL_MINUTES) / 60
+
+    @property
+    def cu_h_cleared(self) -> Decimal:
+        return self.cu_cleared * Decimal(calendar.INTERVAL_MINUTES) / 60

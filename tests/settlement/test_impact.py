@@ -179,7 +179,7 @@ def test_missing_and_stale_figures_are_computed_on_read(seeded):
     RunImpact.objects.filter(run=run_at(seeded.k(1))).update(redispatches=5)  # stale
     o = month_impact(actor=actor_of(seeded.dave), month=MONTH).owner
     assert o.saved_vs_stay_jpy == 2 * Decimal("249.392")
-    assert run_impact_ensure(start=seeded.k(0), end=seeded.k(2)) == 0  # nothing left to do
+    assert run_impact_ensure(start=seeded.k(0), end=seeded.k(2)) == (2, 0)  # nothing left
 
 
 def test_the_dashboard_card_and_a_bad_month(seeded):
@@ -190,3 +190,25 @@ def test_the_dashboard_card_and_a_bad_month(seeded):
     response = client.get("/impact/?month=2030-13")
     assert response.status_code == 200
     assert "YYYY-MM" in response.content.decode()
+
+
+def test_a_page_view_computes_a_bounded_number_of_runs_and_says_what_is_left(seeded, monkeypatch):
+    from django.core.management import call_command
+
+    from settlement.impact import selectors
+
+    ImpactFigure.objects.all().delete()
+    RunImpact.objects.all().delete()
+    monkeypatch.setattr(selectors, "ON_READ_LIMIT", 1)
+    first = month_impact(actor=actor_of(seeded.dave), month=MONTH)
+    assert first.runs_pending == 1
+    assert first.owner.saved_vs_stay_jpy == Decimal("249.392")  # one run counted
+    client_for(seeded.dave).get(f"/impact/?month={MONTH}")
+    assert RunImpact.objects.count() == 2  # the page view computed the second
+    RunImpact.objects.all().delete()
+    page = client_for(seeded.dave).get(f"/impact/?month={MONTH}").content.decode()
+    assert "まだ計算中" in page  # "… still being computed", in the default Japanese
+    RunImpact.objects.all().delete()
+    call_command("record_impact", month=MONTH)
+    assert RunImpact.objects.count() == 2
+    assert month_impact(actor=actor_of(seeded.dave), month=MONTH).runs_pending == 0

@@ -60,19 +60,24 @@ def test_report_figures_on_a_cleared_market(cleared_market):
     assert report.carbon.co2_stay_t == pytest.approx(2 * 10.4 * 500 / 1e6)
     assert report.carbon.avoided_vs_stay_t == pytest.approx((10400 - 1040) / 1e6)
     assert report.carbon.cu_h == 40 and report.carbon.cu_h_stay == 16
-    # Welfare and savings: the runs' own figures, summed.
-    runs = list(ClearingRun.objects.order_by("interval_start"))
-    assert report.welfare.welfare_jpy == sum(r.welfare_jpy for r in runs)
-    assert report.welfare.saving_vs_stay_jpy == sum(
-        r.welfare_jpy - r.stay_welfare_jpy for r in runs
+    # Welfare of the firm intervals only, per interval: 40 CU × 0.5 h worth 900 JPY/CU-h,
+    # less compute 32 × 0.5 × 150 + 8 × 0.5 × 160 and 26 kWh of relief at 0.01 JPY/kWh.
+    assert report.welfare.welfare_jpy == 2 * (18000 - 3040 - Decimal("0.26"))
+    # Stay: 16 CU at home (alpha-kyu-1), 8 CU-h × (900 − 160) less 10.4 kWh of grid at 12.
+    assert report.welfare.stay_welfare_jpy == 2 * (7200 - 1280 - Decimal("124.8"))
+    assert report.welfare.saving_vs_stay_jpy == (
+        report.welfare.welfare_jpy - report.welfare.stay_welfare_jpy
     )
-    assert report.welfare.saving_vs_stay_jpy > 0
+    # The runs' stored welfare covers their 8-interval horizons: far more than the firm one.
+    runs = list(ClearingRun.objects.order_by("interval_start"))
+    assert sum(r.welfare_jpy for r in runs) > report.welfare.welfare_jpy
     assert report.welfare.saving_vs_greedy_jpy >= 0
-    assert [r.saving_vs_stay_jpy for r in report.runs] == [
-        r.welfare_jpy - r.stay_welfare_jpy for r in runs
-    ]
+    # Per run the same firm figures, so the runs table and the charts add up to the headline.
+    assert [r.welfare_jpy for r in report.runs] == [18000 - 3040 - Decimal("0.26")] * 2
+    assert sum(r.saving_vs_stay_jpy for r in report.runs) == report.welfare.saving_vs_stay_jpy
     # Bids: 40 CU of inference per interval, all cleared.
     assert report.cu_demanded == 80 and report.workload_bid_to_clear == 1.0
+    assert report.cu_h_demanded == 40 and report.cu_h_cleared == 40  # CU-hours, as shown
     # Orders: per interval 2 hosting + 2 placement + 1 delivery, none acknowledged yet.
     assert report.compliance.orders == 10 and report.compliance.pending == 10
     assert report.audit.ok and report.audit.checked > 0
@@ -109,3 +114,20 @@ def test_a_redispatch_shows_as_an_intervention(cleared_market):
     assert "site_outage beta-kyu-1" in event.summary and event.actor == "user:charlie"
     assert report.runs[0].redispatches == 1
     assert report.compliance.superseded_versions > 0
+
+
+def test_the_report_opens_on_the_last_day_with_data(cleared_market):
+    from datetime import timedelta
+
+    from settlement.reports.periods import default_day
+
+    # Days later, with no run since: the day of the last completed run (JST), not yesterday.
+    assert default_day(cleared_market.k0 + timedelta(days=5)) == "2030-04-01"
+
+
+def test_an_empty_market_opens_on_yesterday(db):
+    from datetime import UTC, datetime
+
+    from settlement.reports.periods import default_day
+
+    assert default_day(datetime(2030, 4, 2, 3, 0, tzinfo=UTC)) == "2030-04-01"
