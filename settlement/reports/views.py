@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -17,7 +15,7 @@ from aggregator.platform.portal import portal_view
 from market import calendar
 from settlement.reports.builder import build_market_report
 from settlement.reports.pdf import key_figures
-from settlement.reports.periods import Period, period_from
+from settlement.reports.periods import Period, default_day, period_from
 from settlement.reports.services import (
     FORMATS,
     can_read_reports,
@@ -29,10 +27,10 @@ from settlement.reports.web_charts import report_charts
 
 
 def _period(request) -> tuple[Period, dict[str, str]]:
-    """The requested day or month (default: yesterday, JST); query values for links."""
+    """The requested day or month (default: the last day with data, JST); query values."""
     day, month = request.GET.get("day", "").strip(), request.GET.get("month", "").strip()
     if not day and not month:
-        day = (calendar.to_jst(timezone.now()).date() - timedelta(days=1)).isoformat()
+        day = default_day(timezone.now())
     period = period_from(day=day or None, month=month or None)
     return period, ({"month": month} if month else {"day": day})
 
