@@ -212,3 +212,23 @@ def test_a_page_view_computes_a_bounded_number_of_runs_and_says_what_is_left(see
     call_command("record_impact", month=MONTH)
     assert RunImpact.objects.count() == 2
     assert month_impact(actor=actor_of(seeded.dave), month=MONTH).runs_pending == 0
+
+
+def test_a_redispatch_is_counted_as_its_current_rows_say(seeded):
+    from market.services.redispatch import redispatch_site_outage
+    from operators.models import Site
+
+    k = seeded.k(0)
+    redispatch_site_outage(
+        actor=actor_of(seeded.charlie),
+        site=Site.objects.get(code="beta-kyu-1"),
+        interval_start=k,
+        cu_available=16,
+        now=k,
+    )
+    # Interval 0 now runs 16 CU in kyushu (8 CU-h away) and 24 at home; interval 1 unchanged.
+    rows = {a.site.code: a.cu for a in Allocation.objects.filter(interval_start=k, is_current=True)}
+    assert rows == {"beta-kyu-1": 16, "alpha-tky-1": 24}
+    o = month_impact(actor=actor_of(seeded.dave), month=MONTH).owner
+    assert o.away_cu_h == 8 + 16
+    assert o.relief_kwh == (8 + 16) * KWH_PER_CU_H
