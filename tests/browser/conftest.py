@@ -24,6 +24,18 @@ ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    """WATTBIT_BROWSER_TESTS=0 skips these, saying why: CI's second (PostgreSQL + Redis)
+    pass, where the pages' database paths already run in the portal's client tests
+    (tests/*/test_portal*.py) and a browser adds minutes, not coverage of the database."""
+    if os.environ.get("WATTBIT_BROWSER_TESTS", "1") != "0":
+        return
+    skip = pytest.mark.skip(reason="browser tests run in CI's first (SQLite) pass")
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
