@@ -131,3 +131,20 @@ def test_an_organisation_with_a_new_member_and_no_role_table_still_renders(db, r
     org = _org("epsilon", ["power_supplier"])
     member = _member(org, "erin", "admin")
     assert _client(member).get("/market/awards/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("who", "shown", "hidden"),
+    [
+        ("dave", ["Bids", "Statements"], ["Sites", "Meter data", "Energy awards"]),
+        ("sue", ["Bids", "Meter data", "Energy awards"], ["Sites"]),
+        ("charlie", ["Bids", "Sites", "Meter data"], ["Energy awards", "Reports"]),
+    ],
+)
+def test_each_role_navigates_to_its_own_work(market, who, shown, hidden):
+    body = _client(getattr(market, who)).get("/").content.decode()
+    nav = body[body.index("<nav") : body.index("</nav>")]
+    for label in shown:
+        assert f">{label}<" in nav, label
+    for label in hidden:
+        assert f">{label}<" not in nav, label
