@@ -20,7 +20,8 @@ basis), not by an objective-level row with a tolerance. Stage D runs an LP only 
 components that can still move: from stage C's basis, the nonbasic variables with zero
 reduced cost span every direction left on the face; a component moves only if one of those
 directions touches it (found with one transposed solve over a fixed pseudo-random
-combination of the basic components, then one solve per direction that touches any).
+combination of the basic components, then one solve over such a combination of the
+directions that touch any).
 Every stage is HiGHS's primal simplex, hot-started from the previous stage's basis; the
 first starts from the basis x*'s own basis implies, which is feasible (its point is the
 vertex's dual). The stages are solved by HiGHS whatever backend solved the clearing LP:
@@ -163,15 +164,16 @@ class _FaceLp:
         col_entry = self.face.matrix.T @ rho
         dirs_col = np.nonzero(free_col & (np.abs(col_entry) > _TABLEAU_TOL))[0]
         dirs_row = np.nonzero(free_row & (np.abs(rho) > _TABLEAU_TOL))[0]
-        touched = np.zeros(len(basic), dtype=bool)
-        for z in dirs_col:
-            _, column = self.h.getReducedColumn(int(z))
-            touched |= np.abs(np.asarray(column)) > _TABLEAU_TOL
-        for r in dirs_row:
-            e = np.zeros(len(basic))
-            e[r] = 1.0
-            _, column = self.h.getBasisSolve(e)
-            touched |= np.abs(np.asarray(column)) > _TABLEAU_TOL
+        # The basic entries these directions touch: the union of the supports of their
+        # tableau columns B⁻¹a_z (a row's logical: B⁻¹e_r), found as the support of one
+        # combination with fixed pseudo-random weights — one solve with B instead of one per
+        # direction (bench L: thousands of solves of 777 k entries, 44 s). A false "not
+        # touched" would need the weights to cancel exactly, as for ρ above.
+        weight = rng.uniform(1.0, 2.0, len(dirs_col) + len(dirs_row))
+        combined = self.face.matrix[:, dirs_col] @ weight[: len(dirs_col)]
+        np.add.at(combined, dirs_row, weight[len(dirs_col) :])
+        _, column = self.h.getBasisSolve(combined)
+        touched = np.abs(np.asarray(column)) > _TABLEAU_TOL
         hit = basic[touched & (basic >= 0)]
         out[hit[is_cand[hit]]] = True
         return candidates[out[candidates]]

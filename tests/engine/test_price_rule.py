@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from aggregator.engine import SolveOptions, parse_snapshot, solve
+from aggregator.engine import SolveOptions, highs_solver, parse_snapshot, price_rule, solve
 from aggregator.engine.face import build_face
 from aggregator.engine.feasibility import feasible_triples, index
 from aggregator.engine.mip import solve_mip
@@ -74,8 +74,6 @@ def _fix_and_price_vertices(doc):
     outcome = solve_mip(
         model, lp_options={"solver": "simplex"}, time_limit_s=10, rel_gap=1e-4, exact_limit=2000
     )
-    from aggregator.engine import highs_solver
-
     fixed = outcome.priced_model
     vertices = [outcome.priced]
     for options in ({"solver": "simplex"}, *PATHS.values()):
@@ -127,3 +125,82 @@ def test_shared_scenarios_publish_the_same_bytes_on_every_path(name):
     for options in PATHS.values():
         other = solve(doc, SolveOptions(baselines=False, lp_options=options))
         assert other.deterministic_bytes() == reference.deterministic_bytes()
+
+
+def _per_direction_moving(lp, candidates, cost, cs, rs) -> np.ndarray:
+    """The components some zero-reduced-cost direction touches, each direction's tableau
+    column solved on its own (how `moving` first found them): the reference for its one
+    combined solve."""
+    sol = lp.h.getSolution()
+    tol = price_rule._REDUCED_COST_TOL * max(1.0, float(np.max(np.abs(cost), initial=0.0)))
+    free_col = (cs != 1) & (np.abs(np.asarray(sol.col_dual)) <= tol) & (lp.lo < lp.hi)
+    free_row = (rs != 1) & (np.abs(np.asarray(sol.row_dual)) <= tol) & (lp.row_lo < lp.row_hi)
+    out = np.zeros(lp.face.n_col, dtype=bool)
+    out[candidates[free_col[candidates]]] = True
+    _, basic = lp.h.getBasicVariables()
+    basic = np.asarray(basic)
+    touched = np.zeros(len(basic), dtype=bool)
+    for z in np.nonzero(free_col)[0]:
+        _, column = lp.h.getReducedColumn(int(z))
+        touched |= np.abs(np.asarray(column)) > price_rule._TABLEAU_TOL
+    for r in np.nonzero(free_row)[0]:
+        e = np.zeros(len(basic))
+        e[r] = 1.0
+        _, column = lp.h.getBasisSolve(e)
+        touched |= np.abs(np.asarray(column)) > price_rule._TABLEAU_TOL
+    hit = basic[touched & (basic >= 0)]
+    out[hit] = True
+    return candidates[out[candidates]]
+
+
+def _moving_both_ways(face):
+    """Stages A–C on `face`, then the moving components by `moving` and by the reference."""
+    lp = price_rule._FaceLp(face, None)
+    n = face.n_col
+    if face.n_u:
+        cost = np.zeros(n)
+        cost[face.n_y :] = 1.0
+        lp.minimise(cost)
+        lp.fix_to_optimal_face(cost)
+    price = face.price_y()
+    cost = np.zeros(n)
+    cost[price] = -face.buyer_load[price]
+    lp.minimise(cost)
+    lp.fix_to_optimal_face(cost)
+    cost = np.zeros(n)
+    cost[face.cap_y] = -1.0 / face.hours
+    cost[face.area_cap_y] = -1.0
+    lp.minimise(cost)
+    cs, rs = lp.fix_to_optimal_face(cost)
+    return lp.moving(price, cost, cs, rs), _per_direction_moving(lp, price, cost, cs, rs)
+
+
+def _lp_face(doc):
+    snap = parse_snapshot(doc)
+    idx = index(snap)
+    tri = feasible_triples(snap, idx)
+    model = build(snap, idx, tri)
+    vertex = highs_solver.DirectLp(model, {"solver": "simplex"}).solve()
+    return build_face(snap, idx, tri, model, vertex.values, vertex.col_status, vertex.row_status)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snapshots(allow_gang=True))
+def test_one_combined_solve_finds_every_component_a_direction_touches(doc):
+    # `moving` finds the basic entries the face's free directions touch from one solve with
+    # B over a random combination of the directions. Every component a direction touches
+    # (each solved on its own) must be among them, or stage D would skip a component that
+    # can still move; and no more, here, or stage D would run LPs it need not.
+    snap, idx, tri, fixed, vertices = _fix_and_price_vertices(doc)
+    first = vertices[0]
+    face = build_face(snap, idx, tri, fixed, first.values, first.col_status, first.row_status)
+    combined, reference = _moving_both_ways(face)
+    np.testing.assert_array_equal(combined, reference)
+
+
+@pytest.mark.parametrize("name", ["pair-small", "bench-s"])
+def test_combined_solve_finds_the_moving_components_of_the_shared_scenarios(name):
+    combined, reference = _moving_both_ways(_lp_face(scenario(name)))
+    np.testing.assert_array_equal(combined, reference)
+    if name == "bench-s":
+        assert len(reference) > 0  # bench S's stage D has components to decide
