@@ -28,7 +28,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from aggregator.platform.public_ids import WORKLOAD, format_public_id
@@ -38,6 +38,7 @@ from market.models.clearing import (
     ClearingRun,
     EnergyAward,
     GridPurchase,
+    Redispatch,
     RunStatus,
 )
 from operators.models import Site
@@ -235,6 +236,24 @@ def run_impact_record(*, run: ClearingRun) -> int:
 def completed_runs(*, start: datetime, end: datetime) -> tuple[int, list[int]]:
     """How many runs of [start, end) completed, and which of them lack current figures
     (missing, from an older IMPACT_VERSION, or older than their latest re-dispatch)."""
+    window = {"interval_start__gte": start, "interval_start__lt": end}
+    current = Q(impact_memo__version=IMPACT_VERSION)
+    # The usual case in one cheap aggregate instead of a grouped join over every run: every
+    # run has a current memo, and no memo saw fewer re-dispatches than its run has now.
+    redispatches = (
+        Redispatch.objects.filter(run=OuterRef("pk"))
+        .order_by()
+        .values("run")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    totals = ClearingRun.objects.filter(status=RunStatus.COMPLETED, **window).aggregate(
+        runs=Count("pk"),
+        memos=Count("impact_memo", filter=current),
+        behind=Count("pk", filter=Q(impact_memo__redispatches__lt=Subquery(redispatches))),
+    )
+    if totals["runs"] == totals["memos"] and not totals["behind"]:
+        return totals["runs"], []
     runs = (
         ClearingRun.objects.filter(
             status=RunStatus.COMPLETED, interval_start__gte=start, interval_start__lt=end
