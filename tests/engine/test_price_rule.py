@@ -204,3 +204,55 @@ def test_combined_solve_finds_the_moving_components_of_the_shared_scenarios(name
     np.testing.assert_array_equal(combined, reference)
     if name == "bench-s":
         assert len(reference) > 0  # bench S's stage D has components to decide
+
+
+def _select_on_the_whole_face(face):
+    """Stage D run on the whole face LP (as before the group restriction)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(price_rule._FaceLp, "block", lambda self, *args: None)
+        return select(face)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snapshots(allow_gang=True))
+def test_stage_d_on_the_moving_group_selects_what_the_whole_face_selects(doc):
+    # Stage D runs on the group of the face that its components can move, everything else
+    # held at its value: the published components must come out as on the whole face LP,
+    # and the assembled dual vector must still certify the optimum.
+    snap, idx, tri, fixed, vertices = _fix_and_price_vertices(doc)
+    first = vertices[0]
+    face = build_face(snap, idx, tri, fixed, first.values, first.col_status, first.row_status)
+    whole = _select_on_the_whole_face(face)
+    grouped = select(face)
+    price = face.price_y()
+    np.testing.assert_allclose(grouped.y[price], whole.y[price], rtol=0, atol=1e-9)
+    assert abs(dual_bound(fixed, grouped.y) - first.objective) <= 1e-7 * max(
+        1.0, abs(first.objective)
+    )
+    assert _lp_uplift(face, grouped.y) <= _lp_uplift(face, whole.y) + 1e-6
+
+
+def test_bench_s_stage_d_runs_on_a_smaller_lp_and_publishes_the_same_bytes():
+    doc = scenario("bench-s")
+    face = _lp_face(doc)
+    lp = price_rule._FaceLp(face, None)
+    price = face.price_y()
+    cost = np.zeros(face.n_col)
+    cost[price] = -face.buyer_load[price]
+    lp.minimise(cost)
+    lp.fix_to_optimal_face(cost)
+    cost = np.zeros(face.n_col)
+    cost[face.cap_y] = -1.0 / face.hours
+    cost[face.area_cap_y] = -1.0
+    lp.minimise(cost)
+    cs, rs = lp.fix_to_optimal_face(cost)
+    moving = lp.moving(price, cost, cs, rs)
+    keep_col, _ = lp.block(moving, cost, cs, rs)
+    assert np.all(keep_col[moving])  # every component stage D decides is in the group
+    assert 0 < keep_col.sum() < face.n_col  # and the group is smaller than the face
+    reference = solve(doc, SolveOptions(baselines=False))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(price_rule._FaceLp, "block", lambda self, *args: None)
+        whole = solve(doc, SolveOptions(baselines=False))
+    assert reference.deterministic_bytes() == whole.deterministic_bytes()
+    assert reference.stats["dual_bound_gap"] < 1e-9
