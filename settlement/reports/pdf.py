@@ -30,8 +30,6 @@ from settlement.documents.pdfbase import (
 from settlement.reports import charts
 from settlement.reports.types import MarketReport
 
-HOURS = Decimal(calendar.INTERVAL_MINUTES) / 60  # one interval, in hours
-
 MAX_INTERVENTIONS = 300
 
 
@@ -172,7 +170,7 @@ def _area_tables(report: MarketReport, lang: str, st) -> list:
             _opt(a.energy_price_mean, 2),
             f"{_opt(a.energy_price_min, 2)} – {_opt(a.energy_price_max, 2)}",
             _opt(a.compute_price_mean, 2),
-            _opt(a.cu_offered * HOURS, 1),
+            _opt(a.cu_h_offered, 1),
             _opt(a.cu_h_cleared, 1),
             _opt(a.capacity_bid_to_clear, 2),
             _opt(a.kwh_from_offers, 1),

@@ -53,6 +53,11 @@ class AreaSummary:
     co2_t: float  # from the energy actually used (offers + grid)
     co2_stay_t: float  # the same sites' energy under the *stay* baseline (grid only)
 
+    @property
+    def cu_h_offered(self) -> Decimal:
+        """CU offered over the period in CU-hours, the unit `cu_h_cleared` is in."""
+        return self.cu_offered * Decimal(calendar.INTERVAL_MINUTES) / 60
+
 
 @dataclass(frozen=True)
 class RunRow:
