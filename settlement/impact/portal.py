@@ -12,7 +12,7 @@ from aggregator.platform.errors import InvalidInput
 from aggregator.platform.portal import portal_view
 from market.calendar import to_jst
 from operators.models import GridArea
-from settlement.impact.selectors import Impact, month_impact
+from settlement.impact.selectors import DailyImpact, Impact, daily_impact, month_impact
 from settlement.selectors import parse_month
 
 
@@ -24,8 +24,34 @@ def _area_names(request) -> dict[str, str]:
     }
 
 
-def _charts(impact: Impact, areas: dict[str, str]) -> dict:
+def _charts(impact: Impact, daily: DailyImpact, areas: dict[str, str]) -> dict:
     charts = {}
+    if impact.owner and daily.days:
+        charts["savings"] = chart_data(
+            chart_id="impact-savings",
+            title=_("Energy cost saved per day (JST)"),
+            x=daily.days,
+            series=[
+                chart_series(_("Against stay"), "JPY", daily.saved_vs_stay_jpy, decimals=0),
+                chart_series(_("Against greedy"), "JPY", daily.saved_vs_greedy_jpy, decimals=0),
+            ],
+            kind="bar",
+        )
+    if impact.provider and daily.days:
+        charts["utilisation"] = chart_data(
+            chart_id="impact-utilisation",
+            title=_("Utilisation per day (JST)"),
+            x=daily.days,
+            series=[chart_series(_("Utilisation"), "%", daily.utilisation_pct, decimals=1)],
+        )
+    if impact.supplier and daily.days:
+        charts["energy_daily"] = chart_data(
+            chart_id="impact-energy-daily",
+            title=_("Energy sold per day (JST)"),
+            x=daily.days,
+            series=[chart_series(_("Sold"), "kWh", daily.kwh_sold, decimals=1)],
+            kind="bar",
+        )
     if impact.owner and impact.owner.away_by_area:
         rows = impact.owner.away_by_area
         charts["away"] = chart_data(
@@ -74,13 +100,25 @@ def impact(request):
         messages.error(request, _("Give the month as YYYY-MM."))
         month = f"{to_jst(timezone.now()):%Y-%m}"
     figures = month_impact(actor=request.actor, month=month)
+    daily = daily_impact(actor=request.actor, start=figures.start, end=figures.end)
     areas = _area_names(request)
     context = {
         "month": month,
         "impact": figures,
         "start_jst": to_jst(figures.start),
         "end_jst": to_jst(figures.end),
-        "charts": _charts(figures, areas),
+        "charts": _charts(figures, daily, areas),
+        # The daily charts' figures as a table (a chart never replaces its table).
+        "daily": list(
+            zip(
+                daily.days,
+                daily.saved_vs_stay_jpy,
+                daily.saved_vs_greedy_jpy,
+                daily.utilisation_pct,
+                daily.kwh_sold,
+                strict=True,
+            )
+        ),
         # (row, area name) pairs: the tables name areas in the reader's language.
         "away": [(r, areas.get(r.area, r.area)) for r in figures.owner.away_by_area]
         if figures.owner

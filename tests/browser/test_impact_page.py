@@ -33,6 +33,8 @@ def test_owner_sees_the_hand_computed_savings_and_the_regulator_the_market(
     expect(owner.locator("#impact-away")).to_contain_text("Kyushu")
     # The chart draws with the vendored ECharts (an SVG appears), the table stays.
     expect(owner.locator("#chart-impact-away svg").first).to_be_attached()
+    expect(owner.locator("#chart-impact-savings svg").first).to_be_attached()
+    expect(owner.locator("#impact-daily")).to_contain_text("¥499")
     expect(owner.locator("main")).not_to_contain_text("beta-kyu-1")
     shot(owner, "impact-owner")
     japanese = page_for("dave", PASSWORD, locale="ja-JP")

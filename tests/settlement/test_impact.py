@@ -232,3 +232,17 @@ def test_a_redispatch_is_counted_as_its_current_rows_say(seeded):
     o = month_impact(actor=actor_of(seeded.dave), month=MONTH).owner
     assert o.away_cu_h == 8 + 16
     assert o.relief_kwh == (8 + 16) * KWH_PER_CU_H
+
+
+def test_the_daily_series_add_up_to_the_month(seeded):
+    from settlement.impact.selectors import daily_impact
+
+    start, end = seeded.k(0) - timedelta(days=3), seeded.k(0) + timedelta(days=3)
+    daily = daily_impact(actor=actor_of(seeded.dave), start=start, end=end)
+    assert [calendar.to_jst(d).date().isoformat() for d in daily.days] == ["2030-04-01"]
+    assert daily.saved_vs_stay_jpy == [2 * Decimal("249.392")]
+    provider = daily_impact(actor=actor_of(seeded.alice), start=start, end=end)
+    assert provider.utilisation_pct == [25]  # 8 of 32 CU-h
+    page = client_for(seeded.dave).get(f"/impact/?month={MONTH}").content.decode()
+    assert 'id="impact-daily"' in page and "2030-04-01" in page
+    assert 'id="chart-impact-savings"' in page
