@@ -8,4 +8,5 @@ app_name = "impact"
 
 urlpatterns = [
     path("", portal.impact, name="month"),
+    path("export.csv", portal.impact_csv, name="csv"),
 ]

@@ -25,6 +25,7 @@ from settlement.models import ImpactFigure, IntervalSettlement, Posting
 from settlement.selectors import month_bounds
 
 ZERO = Decimal(0)
+PLACES = Decimal("0.000001")  # ImpactFigure.value's decimal places
 KG = Decimal(1000)
 ON_READ_LIMIT = 24  # runs whose missing figures one page view computes
 
@@ -123,10 +124,15 @@ def last_days_bounds(now: datetime, days: int = 7) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
+def _stored(value: Decimal | None) -> Decimal:
+    """A database sum at the figures' stored precision (SQLite's has float noise digits)."""
+    return (value or ZERO).quantize(PLACES)
+
+
 def _sums(qs) -> dict[str, dict[str, Decimal]]:
     out: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for row in qs.values("metric", "key").annotate(v=Sum("value")).order_by():
-        out[row["metric"]][row["key"]] = row["v"] or ZERO
+        out[row["metric"]][row["key"]] = _stored(row["v"])
     return out
 
 
@@ -322,7 +328,7 @@ def daily_impact(*, actor: Actor, start: datetime, end: datetime) -> DailyImpact
     for row in rows:
         local = calendar.to_jst(row["interval_start"])
         day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        per_day[day][row["metric"]] += row["v"] or ZERO
+        per_day[day][row["metric"]] += _stored(row["v"])
     days = sorted(per_day)
 
     def get(day: datetime, metric: Metric) -> Decimal:

@@ -246,3 +246,25 @@ def test_the_daily_series_add_up_to_the_month(seeded):
     page = client_for(seeded.dave).get(f"/impact/?month={MONTH}").content.decode()
     assert 'id="impact-daily"' in page and "2030-04-01" in page
     assert 'id="chart-impact-savings"' in page
+
+
+def test_the_csv_export_holds_the_pages_figures_for_the_same_reader(seeded):
+    import csv
+    import io
+
+    def rows(member, query=f"?month={MONTH}"):
+        response = client_for(member).get(f"/impact/export.csv{query}")
+        assert response.status_code == 200, response.status_code
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text)))[1:]
+
+    owner = {(r[0], r[1], r[2]): (Decimal(r[3]) if r[3] else None, r[4]) for r in rows(seeded.dave)}
+    assert owner[("owner", "", "saved_vs_stay_jpy")] == (Decimal("498.784"), "JPY")
+    assert owner[("owner", "", "away_cu_h")] == (32, "CU-h")
+    assert owner[("owner", "", "paid_as_cleared_jpy")] == (2 * (3130 + 782), "JPY")
+    assert owner[("daily", "2030-04-01", "saved_vs_stay_jpy")] == (Decimal("498.784"), "JPY")
+    assert not any(table == "sites" for table, _s, _f in owner)  # no provider's figures
+    regulator = {(r[0], r[1], r[2]) for r in rows(seeded.rita)}
+    assert ("sites", "beta-kyu-1", "revenue_as_cleared_jpy") in regulator
+    assert ("welfare", "", "welfare_jpy") in regulator
+    assert client_for(seeded.dave).get("/impact/export.csv?month=2030-13").status_code == 400
