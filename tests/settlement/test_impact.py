@@ -268,3 +268,11 @@ def test_the_csv_export_holds_the_pages_figures_for_the_same_reader(seeded):
     assert ("sites", "beta-kyu-1", "revenue_as_cleared_jpy") in regulator
     assert ("welfare", "", "welfare_jpy") in regulator
     assert client_for(seeded.dave).get("/impact/export.csv?month=2030-13").status_code == 400
+
+
+def test_the_market_operator_sees_the_market_like_a_regulator(seeded):
+    oscar = Membership.objects.get(user__username="oscar")
+    market = month_impact(actor=actor_of(oscar), month=MONTH)
+    assert market.market_wide and market.welfare is not None
+    assert market.owner.saved_vs_stay_jpy == 2 * Decimal("249.392")
+    assert [s.site for s in market.provider.sites] == ["alpha-tky-1", "beta-kyu-1"]
