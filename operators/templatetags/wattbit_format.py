@@ -1,10 +1,12 @@
-"""Money and energy as people read them: grouped digits, yen sign, units."""
+"""Money, energy and roles as people read them: grouped digits, yen sign, units, labels."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
+
+from operators.choices import MemberRole, OrganisationRole
 
 register = template.Library()
 
@@ -35,3 +37,13 @@ def grouped(value, places: int = 0) -> str:
     if number is None:
         return "—"
     return f"{number:,.{int(places)}f}"
+
+
+@register.filter
+def role_label(value) -> str:
+    """An organisation or member role as its translated label, never the raw code
+    ('compute_provider' → コンピュート事業者); an unknown code is shown as it is."""
+    for choices in (OrganisationRole, MemberRole):
+        if value in choices.values:
+            return str(choices(value).label)
+    return "" if value is None else str(value)
