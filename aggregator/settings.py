@@ -246,6 +246,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "A neutral Watt-Bit exchange: energy offers, compute capacity and flexible AI "
         "workloads, cleared every 30 minutes. Authenticate with `Authorization: Api-Key <key>`."
+        "\n\nConventions (docs/api.md): every instant is ISO 8601 in JST with its offset "
+        "(`2026-12-04T13:00:00+09:00`; send any offset); every quantity, price and amount is a "
+        "decimal string (`16.5` as a JSON string), integers (ids, counts, integer yen) are JSON numbers. "
+        "Messages follow `Accept-Language` (`ja`, `en`; English without the header). The "
+        "Carbon Aware SDK routes (`/api/v1/carbon-aware/…`) and the engine's snapshot download "
+        "keep their own formats; the OpenADR 3.1 VTN (`/openadr3/`) follows its specification."
     ),
     "VERSION": "1.0.0",
     # 3.1 for its `webhooks`: the dispatch-order push is part of the API (docs/webhooks.md).

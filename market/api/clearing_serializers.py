@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aggregator.platform.api.fields import FiniteFloatField, InstantField
+from aggregator.platform.api.fields import (
+    DecimalTextField,
+    FiniteFloatField,
+    InstantField,
+    WireJSONField,
+)
 from aggregator.platform.public_ids import CAPACITY_OFFER, ENERGY_OFFER, WORKLOAD, format_public_id
+from aggregator.platform.wire import wire_instant, wire_json
 from market.models.clearing import Allocation, CapacitySale, ClearingRun, EnergyAward
 from market.models.dispatch import DeliveryAttempt, DispatchOrder, OrderDelivery
+from market.services.orders import LINE_QUANTITIES
 
 
 class ClearingRunSerializer(serializers.ModelSerializer):
@@ -50,19 +58,19 @@ class AdvisoryWorkloadSerializer(serializers.Serializer):
     workload = serializers.CharField()
     site = serializers.CharField()
     interval_start = serializers.DateTimeField()
-    cu = serializers.FloatField()
+    cu = DecimalTextField()
 
 
 class AdvisorySiteSerializer(serializers.Serializer):
     site = serializers.CharField()
     interval_start = serializers.DateTimeField()
-    cu = serializers.FloatField(help_text="CU indicatively sold at your site (all buyers).")
+    cu = DecimalTextField(help_text="CU indicatively sold at your site (all buyers).")
 
 
 class AdvisoryEnergySerializer(serializers.Serializer):
     offer = serializers.CharField()
     interval_start = serializers.DateTimeField()
-    kwh = serializers.FloatField()
+    kwh = DecimalTextField()
 
 
 class AdvisorySerializer(serializers.Serializer):
@@ -139,6 +147,11 @@ class DispatchOrderSerializer(serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.slug")
     site = serializers.CharField(source="site.code", allow_null=True, default=None)
     delivery_states = serializers.SerializerMethodField()
+    lines = WireJSONField(
+        quantities=LINE_QUANTITIES,
+        help_text="What to run or deliver: workloads and CU per site, or kWh per offer; "
+        "quantities and prices as decimal strings.",
+    )
 
     class Meta:
         model = DispatchOrder
@@ -217,14 +230,45 @@ class EnergyOfferChangeSerializer(serializers.Serializer):
     price = FiniteFloatField(required=False, allow_null=True, min_value=-1e5, max_value=1e6)
 
 
+REDISPATCH_QUANTITIES = frozenset({"cu_available", "kwh", "price", "cu_before", "cu_after"})
+_CHANGE_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "workload": {"type": "string", "example": "wl-7"},
+            "site": {"type": "string"},
+            "interval_start": {"type": "string", "format": "date-time"},
+            "cu_before": {"type": "string", "format": "decimal"},
+            "cu_after": {"type": "string", "format": "decimal"},
+        },
+    },
+}
+
+
 class RedispatchSerializer(serializers.Serializer):
     redispatch = serializers.IntegerField(source="pk")
     run = serializers.IntegerField(source="run_id")
     sequence = serializers.IntegerField()
-    event = serializers.JSONField()
-    changes = serializers.JSONField()
+    event = WireJSONField(
+        quantities=REDISPATCH_QUANTITIES,
+        help_text="The event as reported: its interval in JST, quantities as decimal strings.",
+    )
+    changes = serializers.SerializerMethodField()
     elapsed_ms = serializers.IntegerField()
     result_sha256 = serializers.CharField()
+
+    @extend_schema_field(_CHANGE_SCHEMA)
+    def get_changes(self, record) -> list[dict]:
+        """Each amended placement. The engine counts the re-solved interval by its index in
+        the snapshot; people and clients get the interval's start instead (JST)."""
+        start = wire_instant(record.run.interval_start)
+        changes = []
+        for change in record.changes:
+            shown = {k: v for k, v in change.items() if k != "interval"}
+            shown["interval_start"] = start
+            changes.append(wire_json(shown, quantities=REDISPATCH_QUANTITIES))
+        return changes
 
 
 class ReplayVerdictSerializer(serializers.Serializer):

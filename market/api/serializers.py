@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from aggregator.platform.api.fields import FiniteFloatField, InstantField
+from aggregator.platform.api.fields import (
+    DecimalTextField,
+    DecimalTextListField,
+    FiniteFloatField,
+    InstantField,
+    WireJSONField,
+)
 from market import calendar
 from market.choices import BidStatus, SignalKind, WorkloadKind
 from market.models import BidRevision, CapacityOffer, EnergyOffer, Signal, WorkloadBid
@@ -34,8 +40,18 @@ class _BidOut(serializers.ModelSerializer):
         return calendar.to_jst(bid.start).isoformat()
 
 
+# Quantities of a bid's stored content: decimal strings in the API even where a whole
+# number is stored as a JSON integer (docs/api.md).
+BID_QUANTITIES = frozenset({
+    "cu", "kwh", "price", "demand", "limit_price", "remaining_cu_intervals", "max_cu",
+    "migration_cost", "carbon_g_per_kwh",
+})  # fmt: skip
+
+
 class CapacityOfferSerializer(_BidOut):
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cu = DecimalTextListField(help_text="CU offered, one decimal string per interval")
+    price = DecimalTextListField(help_text="JPY/CU-h, one decimal string per interval")
 
     class Meta:
         model = CapacityOffer
@@ -43,6 +59,9 @@ class CapacityOfferSerializer(_BidOut):
 
 
 class EnergyOfferSerializer(_BidOut):
+    kwh = DecimalTextListField(help_text="kWh offered, one decimal string per interval")
+    price = DecimalTextListField(help_text="JPY/kWh, one decimal string per interval")
+
     class Meta:
         model = EnergyOffer
         fields = (*_BidOut.common, "area", "kwh", "price", "carbon_g_per_kwh", "curtailment_relief")
@@ -50,6 +69,9 @@ class EnergyOfferSerializer(_BidOut):
 
 class WorkloadBidSerializer(_BidOut):
     home_site = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    demand = DecimalTextListField(
+        allow_null=True, help_text="CU per interval (inference), decimal strings"
+    )
 
     class Meta:
         model = WorkloadBid
@@ -117,6 +139,11 @@ class BulkInSerializer(serializers.Serializer):
 
 
 class BidRevisionSerializer(serializers.ModelSerializer):
+    data = WireJSONField(
+        quantities=BID_QUANTITIES,
+        help_text="The bid as submitted: instants in JST, quantities as decimal strings.",
+    )
+
     class Meta:
         model = BidRevision
         fields = ("revision", "status", "data", "content_sha256", "actor_label", "created_at")
@@ -169,9 +196,9 @@ class WindowSerializer(serializers.Serializer):
 class BestWindowsSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=["price", "carbon"])
     unit = serializers.CharField()
-    hours = serializers.FloatField()
+    hours = DecimalTextField()
     # "from" is a Python keyword: declared below.
-    within_hours = serializers.FloatField()
+    within_hours = DecimalTextField()
     windows = WindowSerializer(many=True, help_text="best first")
     best = WindowSerializer(allow_null=True)
     no_data = serializers.ListField(child=serializers.CharField(), help_text="areas without data")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -174,22 +175,27 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         areas = [a.strip() for a in q["areas"].split(",") if a.strip()]
         known = set(GridArea.objects.values_list("code", flat=True))
         if unknown := sorted(set(areas) - known):
-            raise InvalidInput.from_errors({"areas": [f"Unknown area(s): {', '.join(unknown)}."]})
+            raise InvalidInput.from_errors(
+                {"areas": [_("Unknown area(s): %(a)s.") % {"a": ", ".join(unknown)}]}
+            )
         start = calendar.floor_interval(q.get("start") or timezone.now())
         windows, missing = selectors.best_windows(
             areas=areas, hours=q["hours"], within_hours=q["within"], metric=q["metric"], start=start
         )
+        # Through the serializer, so that `from` is JST and the hours decimal strings.
         return Response(
-            {
-                "metric": q["metric"],
-                "unit": "JPY/kWh" if q["metric"] == "price" else "gCO2/kWh",
-                "hours": q["hours"],
-                "from": start,
-                "within_hours": q["within"],
-                "windows": s.WindowSerializer(windows, many=True).data,
-                "best": s.WindowSerializer(windows[0]).data if windows else None,
-                "no_data": missing,
-            }
+            s.BestWindowsSerializer(
+                {
+                    "metric": q["metric"],
+                    "unit": "JPY/kWh" if q["metric"] == "price" else "gCO2/kWh",
+                    "hours": q["hours"],
+                    "from": start,
+                    "within_hours": q["within"],
+                    "windows": windows,
+                    "best": windows[0] if windows else None,
+                    "no_data": missing,
+                }
+            ).data
         )
 
     @extend_schema(responses=s.InterconnectorSerializer(many=True))

@@ -23,15 +23,16 @@ class DispatchOrderPushSerializer(serializers.Serializer):
     )
     kind = serializers.ChoiceField(OrderKind.choices)
     organisation = serializers.CharField(help_text="Your organisation's slug.")
-    interval_start = serializers.DateTimeField(help_text="UTC, `Z`.")
+    interval_start = serializers.DateTimeField(help_text="ISO 8601 in JST, `+09:00`.")
     site = serializers.CharField(allow_null=True, help_text="Site code (hosting, placement).")
     area = serializers.CharField(allow_null=True, help_text="JEPX area (delivery).")
     lines = serializers.ListField(
         child=serializers.DictField(),
-        help_text="What to run or deliver: workloads and CU per site, or kWh per offer.",
+        help_text="What to run or deliver: workloads and CU per site, or kWh per offer; "
+        "quantities and prices as decimal strings.",
     )
-    total_cu = serializers.FloatField()
-    total_kwh = serializers.FloatField()
+    total_cu = serializers.DecimalField(max_digits=14, decimal_places=6)
+    total_kwh = serializers.DecimalField(max_digits=14, decimal_places=3)
     reason = serializers.CharField(help_text="`clearing` or `redispatch`.")
     idempotency_key = serializers.CharField(help_text="The same as the webhook-id header.")
     acknowledge_url = serializers.CharField(

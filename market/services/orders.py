@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from aggregator.platform.public_ids import ENERGY_OFFER, WORKLOAD, format_public_id
+from aggregator.platform.wire import wire_decimal, wire_instant, wire_json
 from market.models.dispatch import DispatchOrder, OrderDelivery, OrderKind
 from operators.models import WebhookEndpoint
 
@@ -97,8 +98,13 @@ def outbox_rows(orders: list[DispatchOrder], *, now: datetime) -> list[OrderDeli
     ]
 
 
+# Quantities and prices in an order's lines: decimal strings on the wire (docs/api.md).
+LINE_QUANTITIES = frozenset({"cu", "kwh", "jpy_per_cu_h", "all_in_jpy_per_cu_h", "jpy_per_kwh"})
+
+
 def order_payload(order: DispatchOrder) -> dict:
-    """The JSON pushed to webhooks and returned by the API for one order version."""
+    """The JSON pushed to webhooks for one order version, in the API's convention (instants
+    in JST, quantities as decimal strings), like the order in /api/v1/orders/."""
     return {
         "id": order.public_id,
         "order": order.pk,
@@ -106,12 +112,12 @@ def order_payload(order: DispatchOrder) -> dict:
         "supersedes": order.supersedes_id,
         "kind": order.kind,
         "organisation": order.organisation.slug,
-        "interval_start": order.interval_start.isoformat().replace("+00:00", "Z"),
+        "interval_start": wire_instant(order.interval_start),
         "site": order.site.code if order.site_id else None,
         "area": order.area_id,
-        "lines": order.lines,
-        "total_cu": float(order.total_cu),
-        "total_kwh": float(order.total_kwh),
+        "lines": wire_json(order.lines, quantities=LINE_QUANTITIES),
+        "total_cu": wire_decimal(order.total_cu),
+        "total_kwh": wire_decimal(order.total_kwh),
         "reason": order.reason,
         "idempotency_key": order.idempotency_key,
         "acknowledge_url": f"/api/v1/orders/{order.pk}/acknowledge",

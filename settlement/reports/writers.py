@@ -1,4 +1,4 @@
-"""The market report as JSON (`wattbit.market-report/1`) and as one long-format CSV."""
+"""The market report as JSON (`wattbit.market-report/2`) and as one long-format CSV."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from aggregator.platform.wire import wire_decimal, wire_instant
 from market import calendar
 from settlement.reports.types import MarketReport
 
-SCHEMA = "wattbit.market-report/1"
+# /2: instants in JST (+09:00) and every figure a decimal string, as the whole API writes
+# them (docs/api.md); /1 wrote UTC `Z` and bare floats for ratios, HHI and tonnes.
+SCHEMA = "wattbit.market-report/2"
 
 
 def _plain(value: Any) -> Any:
@@ -24,9 +27,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)  # exact, as the ledger and audit chain write money
     if isinstance(value, datetime):
-        return calendar.iso_z(value)
+        return wire_instant(value)
     if isinstance(value, float):
-        return round(value, 6)
+        return wire_decimal(round(value, 6))
     return value
 
 
@@ -37,6 +40,8 @@ def report_dict(report: MarketReport) -> dict[str, Any]:
     for row, run in zip(data["runs"], report.runs, strict=True):
         row["saving_vs_stay_jpy"] = run.saving_vs_stay_jpy
         row["saving_vs_greedy_jpy"] = run.saving_vs_greedy_jpy
+    # Volumes in CU-hours, the unit of the page and its charts (cu_* are CU × intervals).
+    data.update(cu_h_demanded=report.cu_h_demanded, cu_h_cleared=report.cu_h_cleared)
     data["carbon"].update(
         avoided_vs_stay_t=report.carbon.avoided_vs_stay_t,
         g_per_cu_h=report.carbon.g_per_cu_h,
@@ -115,8 +120,8 @@ def render_csv(report: MarketReport) -> bytes:
         ("co2_avoided_vs_stay_t", c.avoided_vs_stay_t, "t"),
         ("co2_g_per_cu_h", c.g_per_cu_h, "g/CU-h"),
         ("co2_stay_g_per_cu_h", c.stay_g_per_cu_h, "g/CU-h"),
-        ("cu_demanded", report.cu_demanded, "CU"),
-        ("cu_cleared", report.cu_cleared, "CU"),
+        ("cu_h_demanded", report.cu_h_demanded, "CU-h"),
+        ("cu_h_cleared", report.cu_h_cleared, "CU-h"),
         ("workload_bid_to_clear", report.workload_bid_to_clear, "ratio"),
         ("orders", report.compliance.orders, "orders"),
         ("orders_accepted", report.compliance.accepted, "orders"),

@@ -122,7 +122,8 @@ def test_outage_redispatch_amends_only_affected_orders(
         (c["site"], c["cu_before"], c["cu_after"])
         for c in body["changes"]
         if c["site"] == "beta-kyu-1"
-    } == {("beta-kyu-1", 32.0, 10.0)}
+    } == {("beta-kyu-1", "32.0", "10.0")}  # decimal strings, as the whole API writes them
+    assert {c["interval_start"] for c in body["changes"]} == {calendar.to_jst(k).isoformat()}
     current = {
         (o.organisation.slug, o.kind, o.site.code if o.site else o.area_id): o
         for o in DispatchOrder.objects.filter(is_current=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from aggregator.exchange.cycle import run_clear_interval
+from market import calendar
 from market.models.dispatch import DeliveryAttempt, DeliveryState, DispatchOrder, OrderDelivery
 from market.services.dispatch import backoff_delay, deliveries_push_due, orders_flag_unacknowledged
 from operators import services as op
@@ -38,7 +39,8 @@ def test_orders_pushed_signed_with_idempotency_keys(market, receiver):
     assert abs(int(got["headers"]["webhook-timestamp"]) - time.time()) < 60
     assert "Wattbit-Signature" not in got["headers"]  # a new endpoint: Standard Webhooks only
     assert got["body"]["kind"] == "hosting" and got["body"]["site"] == "beta-kyu-1"
-    assert got["body"]["lines"][0]["cu"] == 32.0
+    assert got["body"]["lines"][0]["cu"] == "32.0"  # the API's convention: decimal strings
+    assert got["body"]["interval_start"] == calendar.to_jst(k).isoformat()  # and JST
     assert receiver.rejected == 0  # the receiver verified it with standardwebhooks
     delivery = OrderDelivery.objects.get(order=order)
     assert delivery.state == DeliveryState.DELIVERED and delivery.attempts == 1

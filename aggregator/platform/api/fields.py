@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from aggregator.platform.wire import wire_decimal, wire_json
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -32,3 +35,44 @@ class InstantField(serializers.DateTimeField):
             return parse_instant(value)
         except InstantError as exc:
             raise serializers.ValidationError(str(exc)) from None
+
+
+# --- Output fields that keep the API's convention (aggregator/platform/wire.py) -----------
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "16.5"})
+class DecimalTextField(serializers.Field):
+    """A quantity held as a float or Decimal, written as a decimal string (read only)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return wire_decimal(value)
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "format": "decimal", "example": "32"}}
+)
+class DecimalTextListField(serializers.Field):
+    """A per-interval profile (`cu`, `kwh`, `demand`) written as decimal strings (read only)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return [wire_decimal(v) for v in value]
+
+
+class WireJSONField(serializers.JSONField):
+    """A stored JSON document written with the API's convention: instants in JST, quantities
+    (floats, and numbers under the keys in `quantities`) as decimal strings."""
+
+    def __init__(self, *, quantities: frozenset[str] = frozenset(), **kwargs):
+        self.quantities = quantities
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return wire_json(value, quantities=self.quantities)

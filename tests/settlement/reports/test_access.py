@@ -19,10 +19,11 @@ def test_regulator_reads_json_csv_and_pdf_and_each_read_is_audited(cleared_marke
     response = client.get(URL, {"day": "2030-04-01", "format": "json"})
     assert response.status_code == 200, response.content
     data = json.loads(response.content)
-    assert data["schema"] == "wattbit.market-report/1"
+    assert data["schema"] == "wattbit.market-report/2"
     assert data["intervals_cleared"] == 2 and data["period"] == "2030-04-01"
     kyushu = next(a for a in data["areas"] if a["area"] == "kyushu")
-    assert kyushu["hhi_capacity_cleared"] == 6800.0
+    assert kyushu["hhi_capacity_cleared"] == "6800.0"  # a decimal string, as the API writes
+    assert data["start"] == "2030-04-01T00:00:00+09:00"  # JST, not UTC
     csv = client.get(URL, {"day": "2030-04-01", "format": "csv"})
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     assert csv.content.startswith(b"\xef\xbb\xbfsection,interval_start_jst,area,metric")
