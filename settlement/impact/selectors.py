@@ -255,7 +255,7 @@ def impact_for(*, actor: Actor, start: datetime, end: datetime, ledger: bool = T
     """The actor's organisation's figures over [start, end); the market's for overseers.
     `ledger=False` (the dashboard's card) leaves out the settled money and its count."""
     # A memo, not a business write: figures a run lacks (runs cleared before the memo existed,
-    # or re-dispatched since) are computed here, a bounded number per request (~0.1 s each);
+    # or re-dispatched since) are computed here, a bounded number per request (20–40 ms each);
     # `manage.py record_impact` computes a whole period at once.
     cleared, pending = run_impact_ensure(start=start, end=end, limit=ON_READ_LIMIT)
     market_wide = actor.oversees_market
