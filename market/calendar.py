@@ -88,6 +88,27 @@ def to_jst(instant: datetime) -> datetime:
     return as_utc(instant).astimezone(JST)
 
 
+def jst_text(instant: datetime, *, seconds: bool = False) -> str:
+    """An instant as people here read it in a message: '2026-12-04 13:00 JST'.
+
+    Stored data and logs keep UTC; every text a person reads shows JST (design.md §2).
+    """
+    return f"{to_jst(instant):%Y-%m-%d %H:%M{':%S' if seconds else ''}} JST"
+
+
+def slot_label(instant: datetime) -> str:
+    """The JEPX slot of the interval containing `instant` as people count it: 'コマ 27'
+    in Japanese, 'slot 27' in English (1..48 from JST midnight, never 0)."""
+    from django.utils.translation import gettext
+
+    return gettext("slot %(n)d") % {"n": slot_of(instant)[1]}
+
+
+def interval_text(instant: datetime) -> str:
+    """An interval start with its slot: '2026-12-04 13:00 JST (コマ 27)'."""
+    return f"{jst_text(instant)} ({slot_label(instant)})"
+
+
 def parse_iso(text: str) -> datetime:
     """An ISO 8601 instant with a timezone (a trailing Z allowed) as an aware UTC datetime."""
     instant = datetime.fromisoformat(text.replace("Z", "+00:00"))

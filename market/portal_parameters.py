@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from aggregator.platform.portal import parameters_page, portal_view
 from market.models import MarketParameters
@@ -18,6 +19,15 @@ class ParametersForm(forms.ModelForm):
     class Meta:
         model = MarketParameters
         fields = list(EDITABLE)
+        # The model's price bounds have no labels of their own; here each says its unit.
+        labels = {
+            "capacity_price_min": _l("Capacity price minimum (JPY/CU-h)"),
+            "capacity_price_max": _l("Capacity price maximum (JPY/CU-h)"),
+            "energy_price_min": _l("Energy price minimum (JPY/kWh)"),
+            "energy_price_max": _l("Energy price maximum (JPY/kWh)"),
+            "limit_price_min": _l("Workload limit price minimum (JPY/CU-h, all-in)"),
+            "limit_price_max": _l("Workload limit price maximum (JPY/CU-h, all-in)"),
+        }
 
 
 @portal_view

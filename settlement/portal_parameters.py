@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from aggregator.platform.portal import parameters_page, portal_view
 from settlement.models import SettlementParameters
@@ -14,6 +15,8 @@ class SettlementParametersForm(forms.ModelForm):
     class Meta:
         model = SettlementParameters
         fields = list(EDITABLE)
+        # The rate is stored as a fraction; the label says so (0.10, not 10).
+        labels = {"consumption_tax_rate": _l("Consumption tax rate (fraction: 0.10 is 10 %)")}
 
 
 @portal_view

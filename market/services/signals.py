@@ -224,7 +224,9 @@ def signal_publish(
     role = PUBLISHER_ROLE[kind]
     if not actor.organisation.has_role(role):
         raise Forbidden(
-            _("Only a %(role)s publishes %(kind)s signals.") % {"role": role, "kind": kind}
+            # The role as its label (市場運営者, "market operator"), not its code.
+            _("Only a %(role)s publishes %(kind)s signals.")
+            % {"role": str(OrganisationRole(role).label).lower(), "kind": kind}
         )
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}

@@ -83,7 +83,8 @@ def series(
     # Profiles repeat a few values (a bulk of 10,000 bids holds half a million): check each
     # distinct one once. The type is part of the key: True == 1, but True is not a number.
     accepted: dict[tuple[type, Any], Decimal] = {}
-    for i, item in enumerate(values):
+    # People count a profile's intervals from 1 (the bid's first interval is "interval 1").
+    for i, item in enumerate(values, start=1):
         key = (type(item), item) if isinstance(item, int | float | str) else None
         if key is not None and key in accepted:
             out.append(accepted[key])

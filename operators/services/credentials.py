@@ -73,7 +73,7 @@ def api_key_create(*, actor: Actor, name: str, scopes: list[str]) -> tuple[ApiKe
 def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
     require_scope(actor, Scope.ADMIN)
     if api_key.organisation_id != actor.organisation.pk:
-        raise NotFound("No such API key.")
+        raise NotFound(_("No such API key."))
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
@@ -135,7 +135,7 @@ def webhook_endpoint_update(
 ) -> WebhookEndpoint:
     require_scope(actor, Scope.ADMIN)
     if endpoint.organisation_id != actor.organisation.pk:
-        raise NotFound("No such webhook endpoint.")
+        raise NotFound(_("No such webhook endpoint."))
     unknown = set(changes) - {"url", "description", "is_active"}
     if unknown:
         raise InvalidInput.from_errors({f: [_("This field cannot be changed.")] for f in unknown})

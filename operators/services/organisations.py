@@ -30,7 +30,7 @@ def _clean_organisation(data: dict[str, Any], errors: dict[str, list[str]]) -> N
         roles = data["roles"]
         valid = set(OrganisationRole.values)
         if not isinstance(roles, list) or not roles:
-            errors.setdefault("roles", []).append("Give at least one role.")
+            errors.setdefault("roles", []).append(_("Give at least one role."))
         elif unknown := sorted(set(map(str, roles)) - valid):
             errors.setdefault("roles", []).append(
                 _("Unknown role(s): %(roles)s. Choose from %(valid)s.")
@@ -46,10 +46,10 @@ def _clean_organisation(data: dict[str, Any], errors: dict[str, list[str]]) -> N
         try:
             validate_email(email)
         except ValidationError:
-            errors.setdefault("contact_email", []).append("Enter a valid e-mail address.")
+            errors.setdefault("contact_email", []).append(_("Enter a valid e-mail address."))
     for field in ("legal_name_ja", "legal_name_en"):
         if field in data and not str(data[field]).strip():
-            errors.setdefault(field, []).append("This field may not be blank.")
+            errors.setdefault(field, []).append(_("This field may not be blank."))
 
 
 ORGANISATION_EDITABLE = (
@@ -75,7 +75,7 @@ def organisation_create(
 ) -> Organisation:
     """Onboard a participant (market operator or the demo loader)."""
     if actor is not None and not actor.organisation.is_market_operator:
-        raise Forbidden("Only the market operator onboards participants.")
+        raise Forbidden(_("Only the market operator onboards participants."))
     data = {
         "legal_name_ja": legal_name_ja,
         "legal_name_en": legal_name_en,
@@ -106,7 +106,7 @@ def organisation_update(
 ) -> Organisation:
     require_scope(actor, Scope.ADMIN)
     if organisation.pk != actor.organisation.pk:
-        raise NotFound("No such organisation.")
+        raise NotFound(_("No such organisation."))
     unknown = set(changes) - set(ORGANISATION_EDITABLE)
     if unknown:
         raise InvalidInput.from_errors({f: [_("This field cannot be changed.")] for f in unknown})
@@ -143,7 +143,7 @@ def member_add(
     if actor is not None:
         require_scope(actor, Scope.ADMIN)
         if organisation.pk != actor.organisation.pk and not actor.organisation.is_market_operator:
-            raise NotFound("No such organisation.")
+            raise NotFound(_("No such organisation."))
     user_model = get_user_model()
     errors: dict[str, list[str]] = {}
     if role not in MemberRole.values:

@@ -162,7 +162,7 @@ def _site_snapshot(site: Site) -> dict[str, Any]:
 def _require_provider(actor: Actor) -> None:
     require_scope(actor, Scope.TRADE)
     if not actor.organisation.has_role(OrganisationRole.COMPUTE_PROVIDER):
-        raise Forbidden("Only compute providers register sites.")
+        raise Forbidden(_("Only compute providers register sites."))
 
 
 @transaction.atomic
@@ -181,7 +181,7 @@ def site_register(*, actor: Actor, **fields: Any) -> Site:
     )
     for field in required:
         if fields.get(field) in (None, ""):
-            errors.setdefault(field, []).append("This field is required.")
+            errors.setdefault(field, []).append(_("This field is required."))
     clean = _clean_site({k: v for k, v in fields.items() if v is not None}, errors)
     if fields.get("code") and Site.objects.filter(code=fields["code"]).exists():
         errors.setdefault("code", []).append(
@@ -198,7 +198,7 @@ def site_register(*, actor: Actor, **fields: Any) -> Site:
 def site_update(*, actor: Actor, site: Site, **changes: Any) -> Site:
     _require_provider(actor)
     if site.organisation_id != actor.organisation.pk:
-        raise NotFound("No such site.")
+        raise NotFound(_("No such site."))
     errors: dict[str, list[str]] = {}
     if "code" in changes and changes["code"] != site.code:
         errors["code"] = [_("A site's code cannot change: bids and results refer to it.")]

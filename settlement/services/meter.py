@@ -209,7 +209,7 @@ def _cleared_interval(item: dict, ctx: _Context, errors: _Errors) -> _Interval |
     if interval.run is None:
         errors.add(
             "interval_start",
-            _("No cleared interval starts at %(k)s.") % {"k": item.get("interval_start")},
+            _("No cleared interval starts at %(k)s.") % {"k": calendar.interval_text(start)},
         )
         return None
     return interval
@@ -293,7 +293,8 @@ def _check_reporting_window(
     if ctx.now < end:
         errors.add(
             "interval_start",
-            _("The interval has not ended yet; report after %(t)s.") % {"t": calendar.iso_z(end)},
+            _("The interval has not ended yet; report after %(t)s.")
+            % {"t": calendar.jst_text(end)},
         )
     elif late:
         # Past the deadline only what is still missing from a provisional settlement is
@@ -302,13 +303,13 @@ def _check_reporting_window(
             errors.add(
                 "interval_start",
                 _("The metering deadline for this interval passed at %(t)s.")
-                % {"t": calendar.iso_z(deadline)},
+                % {"t": calendar.jst_text(deadline)},
             )
         elif ctx.now > late_metering_end(start, ctx.params):
             errors.add(
                 "interval_start",
                 _("Late meter data for this interval was accepted until %(t)s.")
-                % {"t": calendar.iso_z(late_metering_end(start, ctx.params))},
+                % {"t": calendar.jst_text(late_metering_end(start, ctx.params))},
             )
     return late
 

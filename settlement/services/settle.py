@@ -256,7 +256,7 @@ def interval_settle(*, run: ClearingRun, now: datetime | None = None) -> SettleO
     if now < deadline:
         raise Conflict(
             _("The metering deadline of this interval is %(at)s; settle after it.")
-            % {"at": calendar.iso_z(deadline)}
+            % {"at": calendar.jst_text(deadline)}
         )
     with transaction.atomic():
         try:
