@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aggregator.platform.access import Scope
-from operators.choices import PREFECTURES, Accelerator, ResidencyTag
+from operators.choices import Accelerator, ResidencyTag, prefecture_choices
 from operators.models import DemandZone, GridArea
 
 
@@ -28,9 +28,8 @@ class SiteForm(forms.Form):
     area = LocalisedChoiceField(
         label=_("Grid area"), queryset=GridArea.objects.all(), to_field_name="code"
     )
-    prefecture = forms.ChoiceField(
-        label=_("Prefecture"), choices=[(p, p.title()) for p in PREFECTURES]
-    )
+    # A callable: evaluated per form, so the names follow the request's language.
+    prefecture = forms.ChoiceField(label=_("Prefecture"), choices=prefecture_choices)
     accelerator = forms.ChoiceField(label=_("Accelerator class"), choices=Accelerator.choices)
     capacity_cu = forms.IntegerField(label=_("Capacity (CU)"))
     cu_description = forms.CharField(label=_("What one CU is"), max_length=200, required=False)
