@@ -304,7 +304,7 @@ def _interventions_table(report: MarketReport, st) -> list:
     rows = [
         [
             calendar.to_jst(i.interval_start).strftime("%Y-%m-%d %H:%M"),
-            i.kind,
+            i.kind_label,
             paragraph(i.summary, st["cell"]),
             i.actor,
         ]

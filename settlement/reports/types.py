@@ -11,6 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from market import calendar
 
 
@@ -145,13 +147,30 @@ class LedgerStatus:
     detail: dict[str, Any] | None
 
 
+# What a reader sees for each kind of intervention (the code stays in JSON and CSV).
+INTERVENTION_LABELS = {
+    "redispatch": _("Re-dispatch"),
+    "run_pending": _("Run not finished"),
+    "run_running": _("Run not finished"),
+    "run_failed": _("Run failed"),
+    "run_takeover": _("Run taken over by another worker"),
+    "fallback": _("Fallback result (time budget)"),
+    "replay": _("Replay check"),
+}
+
+
 @dataclass(frozen=True)
 class Intervention:
     interval_start: datetime
-    kind: str  # redispatch | run_failed | run_takeover | replay
+    kind: str  # redispatch | run_failed | run_takeover | fallback | replay
     summary: str
     at: datetime | None
     actor: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in the reader's language, never its code."""
+        return str(INTERVENTION_LABELS.get(self.kind, self.kind))
 
 
 @dataclass(frozen=True)
