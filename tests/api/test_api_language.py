@@ -67,3 +67,16 @@ def test_an_unknown_area_in_best_windows_is_refused_in_japanese(supplier):
                             HTTP_ACCEPT_LANGUAGE="ja")  # fmt: skip
     assert response.status_code == 400
     assert response.json()["errors"]["areas"] == ["不明なエリア: atlantis。"]
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "detail"),
+    [
+        ("en", "Not found", "There is nothing at this address."),
+        ("ja", "見つかりません", "このアドレスには何もありません。"),
+    ],
+)
+def test_an_unknown_api_address_answers_in_the_requests_language(supplier, language, title, detail):
+    response = supplier.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 404
+    assert (response.json()["title"], response.json()["detail"]) == (title, detail)

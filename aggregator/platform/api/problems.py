@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -129,8 +130,8 @@ def api_not_found(request, exception=None) -> JsonResponse:
     body = problem(
         status_code=404,
         kind="not-found",
-        title="Not found",
-        detail="There is nothing at this address.",
+        title=_("Not found"),
+        detail=_("There is nothing at this address."),
         instance=request.path,
     )
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
@@ -140,8 +141,8 @@ def api_server_error(request) -> JsonResponse:
     body = problem(
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         kind="server-error",
-        title="Server error",
-        detail="Something went wrong on our side; it has been logged. Please retry later.",
+        title=_("Server error"),
+        detail=_("Something went wrong on our side; it has been logged. Please retry later."),
         instance=request.path,
     )
     return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
