@@ -6,16 +6,27 @@ Awards exist for firm intervals only; the money follows in settlement, on metere
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
 
 from aggregator.platform.portal import portal_view
 from market import calendar, clearing_selectors
+from market.models.clearing import EnergyAward
 
 ZERO = Decimal(0)
+
+
+def awards_day(qs: QuerySet[EnergyAward], text: str) -> date:
+    """The page's day (its CSV's too): `?day=`, else the last day with awards, else today."""
+    day = calendar.parse_day(text)
+    if day is None:
+        latest = qs.order_by("-interval_start").values_list("interval_start", flat=True).first()
+        day = calendar.to_jst(latest or timezone.now()).date()
+    return day
 
 
 @portal_view
@@ -26,10 +37,7 @@ def awards(request):
     its latest sales rather than on an empty today.
     """
     qs = clearing_selectors.energy_award_list(actor=request.actor)
-    day = calendar.parse_day(request.GET.get("day", ""))
-    if day is None:
-        latest = qs.order_by("-interval_start").values_list("interval_start", flat=True).first()
-        day = calendar.to_jst(latest or timezone.now()).date()
+    day = awards_day(qs, request.GET.get("day", ""))
     start = calendar.slot_start(day, 1)
     rows = []
     kwh = value = ZERO

@@ -20,8 +20,8 @@ from aggregator.platform.csv_export import csv_response
 from aggregator.platform.portal import portal_view
 from aggregator.platform.public_ids import WORKLOAD, format_public_id
 from market import calendar, clearing_selectors
-from market.models.clearing import EnergyAward
 from market.models.dispatch import OrderDelivery
+from market.portal_awards import awards_day
 from operators.actors import Actor
 from operators.models import GridArea
 
@@ -209,15 +209,6 @@ def orders_csv(request):
         header=header,
         rows=_order_rows(_orders(request.actor)),
     )
-
-
-def awards_day(qs: QuerySet[EnergyAward], text: str) -> date:
-    """The awards page's day: `?day=`, else the last day with awards, else today (JST)."""
-    day = calendar.parse_day(text)
-    if day is None:
-        latest = qs.order_by("-interval_start").values_list("interval_start", flat=True).first()
-        day = calendar.to_jst(latest or timezone.now()).date()
-    return day
 
 
 @portal_view
