@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from aggregator.platform.portal import parameters_page, portal_view
 from market.models import MarketParameters
@@ -21,12 +21,12 @@ class ParametersForm(forms.ModelForm):
         fields = list(EDITABLE)
         # The model's price bounds have no labels of their own; here each says its unit.
         labels = {
-            "capacity_price_min": _l("Capacity price minimum (JPY/CU-h)"),
-            "capacity_price_max": _l("Capacity price maximum (JPY/CU-h)"),
-            "energy_price_min": _l("Energy price minimum (JPY/kWh)"),
-            "energy_price_max": _l("Energy price maximum (JPY/kWh)"),
-            "limit_price_min": _l("Workload limit price minimum (JPY/CU-h, all-in)"),
-            "limit_price_max": _l("Workload limit price maximum (JPY/CU-h, all-in)"),
+            "capacity_price_min": gettext_lazy("Capacity price minimum (JPY/CU-h)"),
+            "capacity_price_max": gettext_lazy("Capacity price maximum (JPY/CU-h)"),
+            "energy_price_min": gettext_lazy("Energy price minimum (JPY/kWh)"),
+            "energy_price_max": gettext_lazy("Energy price maximum (JPY/kWh)"),
+            "limit_price_min": gettext_lazy("Workload limit price minimum (JPY/CU-h, all-in)"),
+            "limit_price_max": gettext_lazy("Workload limit price maximum (JPY/CU-h, all-in)"),
         }
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from aggregator.platform.audit import audit_verify_chain
 from aggregator.platform.errors import InvalidInput
@@ -22,20 +22,23 @@ from operators.services import participant_onboard
 
 
 class OnboardingForm(forms.Form):
-    slug = forms.SlugField(label=_l("Organisation id (slug)"), max_length=50)
-    legal_name_ja = forms.CharField(label=_l("Legal name (Japanese)"), max_length=200)
-    legal_name_en = forms.CharField(label=_l("Legal name (English)"), max_length=200)
+    slug = forms.SlugField(label=gettext_lazy("Organisation id (slug)"), max_length=50)
+    legal_name_ja = forms.CharField(label=gettext_lazy("Legal name (Japanese)"), max_length=200)
+    legal_name_en = forms.CharField(label=gettext_lazy("Legal name (English)"), max_length=200)
     roles = forms.MultipleChoiceField(
-        label=_l("Roles"), choices=OrganisationRole.choices, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Roles"),
+        choices=OrganisationRole.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     invoice_registration_number = forms.CharField(
-        label=_l("Qualified-invoice registration number"), max_length=14, required=False
+        label=gettext_lazy("Qualified-invoice registration number"), max_length=14, required=False
     )
-    contact_email = forms.EmailField(label=_l("Contact e-mail"), required=False)
-    admin_username = forms.CharField(label=_l("First admin: user name"), max_length=150)
-    admin_email = forms.EmailField(label=_l("First admin: e-mail"))
+    contact_email = forms.EmailField(label=gettext_lazy("Contact e-mail"), required=False)
+    admin_username = forms.CharField(label=gettext_lazy("First admin: user name"), max_length=150)
+    admin_email = forms.EmailField(label=gettext_lazy("First admin: e-mail"))
     admin_password = forms.CharField(
-        label=_l("First admin: initial password"), widget=forms.PasswordInput(render_value=True)
+        label=gettext_lazy("First admin: initial password"),
+        widget=forms.PasswordInput(render_value=True),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from aggregator.platform.portal import parameters_page, portal_view
 from settlement.models import SettlementParameters
@@ -16,7 +16,9 @@ class SettlementParametersForm(forms.ModelForm):
         model = SettlementParameters
         fields = list(EDITABLE)
         # The rate is stored as a fraction; the label says so (0.10, not 10).
-        labels = {"consumption_tax_rate": _l("Consumption tax rate (fraction: 0.10 is 10 %)")}
+        labels = {
+            "consumption_tax_rate": gettext_lazy("Consumption tax rate (fraction: 0.10 is 10 %)")
+        }
 
 
 @portal_view
