@@ -327,14 +327,21 @@ def select(face: Face, *, time_limit_s: float | None = None) -> Selection:
     if group is not None:
         # Stage D on the moving components' group alone (bench L: 129 k of 344 k columns):
         # the rest of the face keeps its values, and each LP's setup shrinks with the LP.
-        small, cols = _restricted(lp, *group, cs, rs)
-        where = np.full(n, -1, dtype=np.int64)
-        where[cols] = np.arange(len(cols))
-        _lexicographic(small, where[moving])
-        y[cols] = small.values()
-        lp.solves += small.solves
-        lp.iterations += small.iterations
-    elif len(moving):
+        try:
+            small, cols = _restricted(lp, *group, cs, rs)
+            where = np.full(n, -1, dtype=np.int64)
+            where[cols] = np.arange(len(cols))
+            _lexicographic(small, where[moving])
+            y[cols] = small.values()
+            lp.solves += small.solves
+            lp.iterations += small.iterations
+        except SelectionError:
+            if lp.deadline is not None and time.perf_counter() >= lp.deadline:
+                raise
+            # Numerical trouble on the smaller LP: the whole face LP, untouched by it, decides.
+            logger.warning("price rule: stage D on the moving group failed; on the whole face")
+            group = None
+    if group is None and len(moving):
         _lexicographic(lp, moving)
         y = lp.values()
     out.y = y[: face.n_y]

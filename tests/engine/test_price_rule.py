@@ -256,3 +256,17 @@ def test_bench_s_stage_d_runs_on_a_smaller_lp_and_publishes_the_same_bytes():
         whole = solve(doc, SolveOptions(baselines=False))
     assert reference.deterministic_bytes() == whole.deterministic_bytes()
     assert reference.stats["dual_bound_gap"] < 1e-9
+
+
+def test_stage_d_falls_back_to_the_whole_face_if_the_group_lp_fails(caplog):
+    face = _lp_face(scenario("bench-s"))
+    whole = _select_on_the_whole_face(face)
+
+    def refuse(*args):
+        raise price_rule.SelectionError("face LP: kSolveError")
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(price_rule, "_restricted", refuse)
+        fallen_back = select(face)
+    assert "on the whole face" in caplog.text
+    np.testing.assert_array_equal(fallen_back.y, whole.y)
