@@ -222,7 +222,9 @@ def _runs_table(report: MarketReport, st) -> list:
     groups: dict[str, list] = defaultdict(list)
     for r in report.runs:
         at = calendar.to_jst(r.interval_start)
-        groups[at.strftime("%H:%M") if one_day else at.strftime("%Y-%m-%d")].append(r)
+        # A day's runs by slot as people count them (コマ 1–48) with the JST start.
+        slot = calendar.slot_of(r.interval_start)[1]
+        groups[f"{slot} · {at:%H:%M}" if one_day else at.strftime("%Y-%m-%d")].append(r)
     rows = []
     for key, runs in groups.items():
         done = [r for r in runs if r.welfare_jpy is not None]
@@ -237,7 +239,7 @@ def _runs_table(report: MarketReport, st) -> list:
             ]
         )
     title = _("Clearing runs (JST)") if one_day else _("Clearing runs per day (JST)")
-    header = [_("Interval") if one_day else _("Day"), _("Completed"), _("Firm welfare"),
+    header = [_("Slot") if one_day else _("Day"), _("Completed"), _("Firm welfare"),
               _("vs stay"), _("vs greedy"), _("Re-dispatches")]  # fmt: skip
     widths = [24 * mm, 22 * mm, 36 * mm, 34 * mm, 34 * mm, 24 * mm]
     out = [paragraph(title, st["h2"])]
