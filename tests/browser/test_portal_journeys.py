@@ -129,5 +129,7 @@ def test_meter_upload_settlement_invoice_and_report(page_for, market, live_serve
     regulator = page_for("rita", PASSWORD, locale="en-US")
     regulator.goto(f"{live_server.url}/reports/?day={calendar.to_jst(k).date().isoformat()}")
     expect(regulator.locator("main")).to_contain_text("Curtailment")
-    expect(regulator.locator("main img").first).to_be_visible()
+    chart = regulator.locator("main .chart-canvas[role=img]").first  # the interactive charts
+    expect(chart).to_be_visible()
+    expect(chart.locator("canvas, svg").first).to_be_attached()  # ECharts drew into it
     shot(regulator, "report")
