@@ -62,12 +62,14 @@ def period_from(*, day: str | None = None, month: str | None = None) -> Period:
 
 
 def default_day(now: datetime) -> str:
-    """The day a report opens on: the last JST day with a completed run (up to today),
-    else yesterday. Yesterday alone opened on an empty day in a fresh demo."""
+    """The day a report opens on: the last JST day with a completed run, else yesterday.
+    Yesterday alone opened on an empty day in a fresh demo. Runs clear ahead of their
+    intervals (an hour in operation, a day when `run_market` fast-forwards), so the last
+    completed run may be later than `now`; its day is still the one with data."""
     from market.models.clearing import ClearingRun, RunStatus
 
     latest = (
-        ClearingRun.objects.filter(status=RunStatus.COMPLETED, interval_start__lte=now)
+        ClearingRun.objects.filter(status=RunStatus.COMPLETED)
         .order_by("-interval_start")
         .values_list("interval_start", flat=True)
         .first()

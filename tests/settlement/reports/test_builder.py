@@ -123,6 +123,9 @@ def test_the_report_opens_on_the_last_day_with_data(cleared_market):
 
     # Days later, with no run since: the day of the last completed run (JST), not yesterday.
     assert default_day(cleared_market.k0 + timedelta(days=5)) == "2030-04-01"
+    # Runs clear ahead of their intervals (`run_market` a day ahead): the day before them
+    # still opens on the day they cleared, not on an empty yesterday.
+    assert default_day(cleared_market.k0 - timedelta(hours=20)) == "2030-04-01"
 
 
 def test_an_empty_market_opens_on_yesterday(db):
