@@ -26,9 +26,7 @@ SHOTS = [
     ("impact-owner-ja", "owner", "/impact/", True),
     ("results-provider-ja", "provider", "/market/results/", False),
     ("awards-supplier-ja", "supplier", "/market/awards/", False),
-    ("orders-supplier-ja", "supplier", "/market/orders/", False),
     ("report-regulator-ja", "regulator", "/reports/", False),
-    ("impact-regulator-ja", "regulator", "/impact/", False),
 ]
 
 

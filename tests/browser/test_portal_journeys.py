@@ -118,7 +118,6 @@ def test_meter_upload_settlement_invoice_and_report(page_for, market, live_serve
     owner = page_for("dave", PASSWORD, locale="ja-JP")
     month = calendar.to_jst(k).strftime("%Y-%m")
     owner.goto(f"{live_server.url}/settlement/?month={month}")
-    shot(owner, "statements")
     with owner.expect_download() as download:
         owner.get_by_role("link", name="請求書 PDF").or_(
             owner.get_by_role("link", name="Invoice PDF")
@@ -132,4 +131,3 @@ def test_meter_upload_settlement_invoice_and_report(page_for, market, live_serve
     chart = regulator.locator("main .chart-canvas[role=img]").first  # the interactive charts
     expect(chart).to_be_visible()
     expect(chart.locator("canvas, svg").first).to_be_attached()  # ECharts drew into it
-    shot(regulator, "report")

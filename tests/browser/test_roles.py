@@ -47,7 +47,6 @@ def test_supplier_finds_its_awards_and_downloads_them(settled, page_for, live_se
     row = page.locator("tbody tr", has_text=settled.energy_offer.public_id)
     expect(row).to_contain_text(f"{award.kwh:,.1f}")
     expect(row).to_contain_text(f"¥{int((award.kwh * award.jpy_per_kwh).quantize(1)):,}")
-    shot(page, "awards")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download awards (CSV)").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
@@ -66,7 +65,6 @@ def test_provider_sees_what_it_earns_from_hosting(settled, page_for, live_server
     expect(row).to_contain_text(f"{allocation.compute_jpy_per_cu_h:,.2f}")
     expect(row).to_contain_text("delta")  # the owner
     expect(page.locator("h2", has_text="Your workloads")).to_be_visible()
-    shot(page, "results-provider")
 
 
 def test_regulator_navigation_and_orders(settled, page_for, live_server):
