@@ -9,6 +9,11 @@ from tests.e2e.scenario import build_market
 from tests.e2e.stack import VISIBILITY_TIMEOUT_S, Beat, RedisServer, Worker
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(reference_data):
+    """Every end-to-end test needs the grid areas and demand zones."""
+
+
 @pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path).start()

@@ -62,9 +62,12 @@ def e2e_marks() -> list:
     return [
         pytest.mark.e2e,
         pytest.mark.skipif(problem is not None, reason=problem or ""),
-        # Committed rows, so that worker processes see them; reference rows (areas, zones)
-        # from migrations are restored for each test after the previous one's flush.
-        pytest.mark.django_db(transaction=True, serialized_rollback=True),
+        # Committed rows, so that worker processes see them. The reference rows (areas,
+        # zones) that a migration loads come back through the `reference_data` fixture
+        # (tests/e2e/conftest.py), not `serialized_rollback`: restoring the serialized
+        # database fails with duplicate content types whenever the test before was a
+        # transactional one without it (its flush re-creates them under new ids).
+        pytest.mark.django_db(transaction=True),
     ]
 
 
