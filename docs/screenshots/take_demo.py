@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
-PASSWORD = "wattbit-demo-2026"  # the demo's shared password, printed by `make run`
+PASSWORD = "wattbit-demo-2026"  # noqa: S105 — the demo's shared password, printed by `make run`
 SHOTS = [
     # file, demo login, path, full page
     ("dashboard-demo-ja", "owner", "/", False),
