@@ -148,9 +148,12 @@ def bid_csv_template(request):
     actor = request.actor
     params = MarketParameters.current()
     now = timezone.now()
-    # Two intervals after the first open one: time to edit before its gate closes.
+    # Two intervals after the first open one: time to edit before its gate closes. Never
+    # at or before an interval the market has already cleared (run_market clears ahead).
     start = calendar.first_open_interval(now, params.gate_closure_lead_minutes)
     start += 2 * calendar.INTERVAL
+    if (cleared := selectors.cleared_through()) is not None:
+        start = max(start, cleared + calendar.INTERVAL)
     sites = Site.objects.filter(is_active=True).order_by("code")
 
     def example(site: Site) -> TemplateSite:

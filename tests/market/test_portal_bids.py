@@ -245,3 +245,22 @@ def test_bid_lists_page_with_a_total_count_and_keep_filters(alice, alpha_site):
     second = client.get("/market/bids/?status=submitted&capacity_page=2").content.decode()
     assert "51–55 of 55" in second and f">{oldest}<" in second and f">{newest}<" not in second
     assert "(0 bids)" in client.get("/market/bids/?status=cancelled").content.decode()
+
+
+def test_the_csv_template_starts_after_what_the_market_has_cleared(alice, alpha_site):
+    """run_market clears ahead of the clock: the template's interval is still open."""
+    from market.models.clearing import ClearingRun
+
+    ahead = open_start(hours_ahead=6)
+    ClearingRun.objects.create(
+        interval_start=ahead, horizon_intervals=1, gate_closure=ahead, status="completed"
+    )
+    client = _client(alice)
+    template = client.get("/market/bids/upload/template.csv").content
+    start = template.decode().splitlines()[1].split(",")[1]
+    assert calendar.parse_iso(start) == ahead + calendar.INTERVAL
+    response = client.post(
+        "/market/bids/upload/",
+        {"file": SimpleUploadedFile("t.csv", template, content_type="text/csv")},
+    )
+    assert response.status_code == 302, response.content.decode()[-1500:]
