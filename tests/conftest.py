@@ -7,6 +7,7 @@ organisation "alpha"; charlie is the outsider at "beta"; "reg" is the regulator.
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -98,6 +99,13 @@ def actor_of(membership) -> Actor:
         scopes=MEMBER_ROLE_SCOPES[membership.role],
         user=membership.user,
     )
+
+
+def portal_client(membership) -> Client:
+    """A browser-like client logged in through the login form's backend, in English."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert client.login(username=membership.user.username, password=PASSWORD)
+    return client
 
 
 def client_for(membership) -> APIClient:

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
 from market.models.dispatch import DispatchOrder
-from tests.conftest import PASSWORD
+from tests.conftest import portal_client
 from tests.cycle.conftest import gate
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(membership) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert client.login(username=membership.user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def run(market):
 
 def test_results_page_shows_the_heat_map_and_own_allocations(market, run):
     day = calendar.to_jst(market.k(0)).date().isoformat()
-    client = _client(market.dave)
+    client = portal_client(market.dave)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(f"/market/results/?day={day}")
     body = response.content.decode()
@@ -38,12 +31,12 @@ def test_results_page_shows_the_heat_map_and_own_allocations(market, run):
     assert "hsl(" in body and "32 CU" in body
     assert f"wl-{market.workload.pk}" in body  # dave's own allocation
     assert len(ctx.captured_queries) <= 12  # query budget: no per-cell queries
-    other = _client(market.sue).get(f"/market/results/?day={day}").content.decode()
+    other = portal_client(market.sue).get(f"/market/results/?day={day}").content.decode()
     assert f"wl-{market.workload.pk}" not in other  # nobody else sees dave's workload
 
 
 def test_order_accepted_and_rejected_in_the_portal(market, run):
-    client = _client(market.charlie)
+    client = portal_client(market.charlie)
     order = DispatchOrder.objects.get(organisation__slug="beta")
     page = client.get("/market/orders/").content.decode()
     assert order.public_id in page and "Accept" in page
@@ -51,7 +44,7 @@ def test_order_accepted_and_rejected_in_the_portal(market, run):
     order.refresh_from_db()
     assert order.ack_state == "accepted"
     placement = DispatchOrder.objects.filter(organisation__slug="delta").first()
-    dave = _client(market.dave)
+    dave = portal_client(market.dave)
     response = dave.post(
         f"/market/orders/{placement.pk}/acknowledge/", {"decision": "reject"}, follow=True
     )
@@ -68,8 +61,8 @@ def test_order_accepted_and_rejected_in_the_portal(market, run):
 
 
 def test_regulator_replays_from_the_runs_page(market, run):
-    regulator = _client(market.rita)
+    regulator = portal_client(market.rita)
     assert "Replay" in regulator.get("/market/runs/").content.decode()
     response = regulator.post(f"/market/runs/{run.pk}/replay/", follow=True)
     assert "identical result" in response.content.decode()
-    assert _client(market.alice).post(f"/market/runs/{run.pk}/replay/").status_code == 403
+    assert portal_client(market.alice).post(f"/market/runs/{run.pk}/replay/").status_code == 403

@@ -10,16 +10,10 @@ from django.test import Client
 
 from market import calendar
 from market.models import CapacityOffer, WorkloadBid
-from tests.conftest import PASSWORD
+from tests.conftest import portal_client
 from tests.market.conftest import open_start
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(membership) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert client.login(username=membership.user.username, password=PASSWORD)
-    return client
 
 
 def _start_local() -> str:
@@ -41,7 +35,7 @@ def _submit_offer(client: Client) -> CapacityOffer:
 
 
 def test_capacity_offer_through_the_form(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     assert "alpha-tky-1" in client.get("/market/bids/new/capacity/").content.decode()
     form = {
         "start": _start_local(),
@@ -57,7 +51,7 @@ def test_capacity_offer_through_the_form(alice, alpha_site):
 
 
 def test_inline_validation_shows_errors_and_writes_nothing(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     bad = {
         "start": _start_local(),
         "intervals": "4",
@@ -79,7 +73,7 @@ def test_inline_validation_shows_errors_and_writes_nothing(alice, alpha_site):
 
 
 def test_form_refuses_an_interval_behind_gate_closure(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     past = calendar.to_jst(calendar.floor_interval(open_start()) - timedelta(hours=6)).strftime(
         "%Y-%m-%dT%H:%M"
     )
@@ -92,7 +86,7 @@ def test_form_refuses_an_interval_behind_gate_closure(alice, alpha_site):
 
 
 def test_cancel_before_gate_closure(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     offer = _submit_offer(client)
     assert "Cancel this bid" in client.get(f"/market/bids/capacity/{offer.pk}/").content.decode()
     client.post(f"/market/bids/capacity/{offer.pk}/cancel/")
@@ -109,7 +103,7 @@ def _csv(rows: list[str]) -> SimpleUploadedFile:
 
 def test_csv_upload_all_or_nothing_with_row_errors(alice, alpha_site):
     start = calendar.iso_z(open_start())
-    client = _client(alice)
+    client = portal_client(alice)
     good = f"capacity,{start},2,alpha-tky-1,,,,,,16|16,150|150,,"
     bad = f"workload,{start},2,,inference,h100,900,tokyo,20,,,8,jp"
     worse = f"capacity,{start},2,alpha-tky-1,,,,,,16,150|150,,"
@@ -123,7 +117,7 @@ def test_csv_upload_all_or_nothing_with_row_errors(alice, alpha_site):
 
 
 def test_csv_upload_refuses_a_malformed_file(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     wrong = SimpleUploadedFile("bids.csv", b"kind,start\nx,y\n", content_type="text/csv")
     body = client.post("/market/bids/upload/", {"file": wrong}).content.decode()
     assert "header with a &#x27;type&#x27; column" in body
@@ -133,14 +127,14 @@ def test_csv_upload_refuses_a_malformed_file(alice, alpha_site):
 
 
 def test_bid_list_filters(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     offer = _submit_offer(client)
     assert offer.public_id in client.get("/market/bids/?status=submitted").content.decode()
     assert offer.public_id not in client.get("/market/bids/?status=cancelled").content.decode()
 
 
 def test_amend_through_the_form_keeps_the_earlier_revision(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     offer = _submit_offer(client)
     page = client.get(f"/market/bids/capacity/{offer.pk}/amend/").content.decode()
     assert "Amend bid" in page and "100.0000\n100.0000" in page  # the current revision
@@ -164,9 +158,9 @@ def test_amend_through_the_form_keeps_the_earlier_revision(alice, alpha_site):
 
 
 def test_amend_of_another_organisations_bid_is_not_found(alice, alpha_site, charlie):
-    client = _client(alice)
+    client = portal_client(alice)
     offer = _submit_offer(client)
-    assert _client(charlie).get(f"/market/bids/capacity/{offer.pk}/amend/").status_code == 404
+    assert portal_client(charlie).get(f"/market/bids/capacity/{offer.pk}/amend/").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -186,7 +180,7 @@ def test_the_csv_template_uploads_as_it_is(alice, alpha_site, roles, expected):
     member = alice
     if roles is not None:
         member = _member(_org("-".join(roles).replace("_", "-"), roles), "erin", "trader")
-    client = _client(member)
+    client = portal_client(member)
     template = client.get("/market/bids/upload/template.csv")
     assert template.status_code == 200
     text = template.content.decode()
@@ -207,7 +201,7 @@ def test_the_csv_template_uploads_as_it_is(alice, alpha_site, roles, expected):
 
 
 def test_workload_form_shows_the_chosen_kinds_fields(alice, alpha_site):
-    client = _client(alice)
+    client = portal_client(alice)
     blank = client.get("/market/bids/new/workload/").content.decode()
     # Nothing chosen yet: both groups, neither hidden; home site and no-migration offered.
     assert 'data-kind="inference">' in blank and 'data-kind="batch">' in blank
@@ -236,7 +230,7 @@ def test_bid_lists_page_with_a_total_count_and_keep_filters(alice, alpha_site):
         for i in range(55)
     ]  # fmt: skip
     offers = bids_submit_bulk(actor=actor_of(alice), items=items)
-    client = _client(alice)
+    client = portal_client(alice)
     first = client.get("/market/bids/?status=submitted").content.decode()
     assert "(55 bids)" in first and "1–50 of 55" in first
     newest, oldest = offers[-1].public_id, offers[0].public_id
@@ -255,7 +249,7 @@ def test_the_csv_template_starts_after_what_the_market_has_cleared(alice, alpha_
     ClearingRun.objects.create(
         interval_start=ahead, horizon_intervals=1, gate_closure=ahead, status="completed"
     )
-    client = _client(alice)
+    client = portal_client(alice)
     template = client.get("/market/bids/upload/template.csv").content
     start = template.decode().splitlines()[1].split(",")[1]
     assert calendar.parse_iso(start) == ahead + calendar.INTERVAL

@@ -8,7 +8,7 @@ from django.test import Client
 from aggregator.platform.models import AuditEvent
 from market.models import MarketParameters
 from operators.models import Membership, Organisation
-from tests.conftest import PASSWORD, _member, _org
+from tests.conftest import _member, _org, portal_client
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def oscar(db):
     return _member(_org("ops", ["market_operator"]), "oscar", "admin")
-
-
-def _client(membership) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert client.login(username=membership.user.username, password=PASSWORD)
-    return client
 
 
 ONBOARD = {
@@ -38,7 +32,7 @@ ONBOARD = {
 
 
 def test_operator_onboards_a_participant_with_its_first_admin(oscar):
-    response = _client(oscar).post("/operator/participants/", ONBOARD)
+    response = portal_client(oscar).post("/operator/participants/", ONBOARD)
     assert response.status_code == 302
     membership = Membership.objects.get(user__username="nina")
     assert membership.organisation.slug == "newco" and membership.role == "admin"
@@ -52,17 +46,17 @@ def test_operator_onboards_a_participant_with_its_first_admin(oscar):
 def test_bad_onboarding_writes_nothing(oscar):
     events = AuditEvent.objects.count()
     bad = {**ONBOARD, "invoice_registration_number": "T8000012050002", "admin_password": "123"}
-    response = _client(oscar).post("/operator/participants/", bad)
+    response = portal_client(oscar).post("/operator/participants/", bad)
     assert response.status_code == 200 and "check digit" in response.content.decode()
     ok_org_bad_admin = {**ONBOARD, "admin_password": "123"}
-    response = _client(oscar).post("/operator/participants/", ok_org_bad_admin)
+    response = portal_client(oscar).post("/operator/participants/", ok_org_bad_admin)
     assert "password" in response.content.decode().lower()
     assert not Organisation.objects.filter(slug="newco").exists()
     assert AuditEvent.objects.count() == events
 
 
 def test_parameters_changed_and_audited(oscar):
-    client = _client(oscar)
+    client = portal_client(oscar)
     form = {name: str(getattr(MarketParameters.current(), name)) for name in (
         "gate_closure_lead_minutes", "horizon_intervals", "max_bid_intervals", "max_days_ahead",
         "capacity_price_min", "capacity_price_max", "energy_price_min", "energy_price_max",
@@ -81,7 +75,7 @@ def test_parameters_changed_and_audited(oscar):
 
 
 def test_regulator_reads_but_cannot_change(rita, oscar):
-    client = _client(rita)
+    client = portal_client(rita)
     assert "ops" in client.get("/operator/participants/").content.decode()
     assert client.post("/operator/participants/", ONBOARD).status_code == 403
     assert client.get("/operator/parameters/").status_code == 200
@@ -92,15 +86,15 @@ def test_regulator_reads_but_cannot_change(rita, oscar):
 
 
 def test_participants_cannot_open_operator_pages(alice):
-    client = _client(alice)
+    client = portal_client(alice)
     assert client.get("/operator/participants/").status_code == 403
     assert client.get("/operator/parameters/").status_code == 403
 
 
 def test_audit_chain_page_shows_the_verdict(rita, alice):
-    client = _client(rita)
+    client = portal_client(rita)
     body = client.get("/operator/audit/").content.decode()
     assert "Intact" in body and "operators.member.added" in body
     AuditEvent.objects.filter(seq=1).update(actor_label="user:mallory")
     assert "BROKEN at event #1" in client.get("/operator/audit/").content.decode()
-    assert _client(alice).get("/operator/audit/").status_code == 403
+    assert portal_client(alice).get("/operator/audit/").status_code == 403

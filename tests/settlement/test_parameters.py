@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from aggregator.platform.errors import Forbidden, InvalidInput
 from aggregator.platform.models import AuditEvent
 from settlement.models import SettlementParameters
 from settlement.services.parameters import settlement_parameters_update
-from tests.conftest import PASSWORD, _member, _org, actor_of
+from tests.conftest import _member, _org, actor_of, portal_client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +20,6 @@ URL = "/settlement/parameters/"
 @pytest.fixture
 def oscar(db):
     return _member(_org("ops", ["market_operator"]), "oscar", "admin")
-
-
-def _client(membership) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert client.login(username=membership.user.username, password=PASSWORD)
-    return client
 
 
 def _form(**changes) -> dict:
@@ -46,7 +39,7 @@ def _form(**changes) -> dict:
 
 
 def test_operator_changes_a_parameter_and_it_is_audited(oscar):
-    response = _client(oscar).post(URL, _form(market_fee_jpy_per_cu_h="3.5"))
+    response = portal_client(oscar).post(URL, _form(market_fee_jpy_per_cu_h="3.5"))
     assert response.status_code == 302
     assert SettlementParameters.current().market_fee_jpy_per_cu_h == Decimal("3.5")
     event = AuditEvent.objects.filter(code="settlement.parameters.changed").get()
@@ -67,7 +60,7 @@ def test_operator_changes_a_parameter_and_it_is_audited(oscar):
 )
 def test_out_of_bounds_values_write_nothing(oscar, field, value):
     before = SettlementParameters.current()
-    response = _client(oscar).post(URL, _form(**{field: value}))
+    response = portal_client(oscar).post(URL, _form(**{field: value}))
     assert response.status_code == 200 and 'class="error"' in response.content.decode()
     assert getattr(SettlementParameters.current(), field) == getattr(before, field)
     assert not AuditEvent.objects.filter(code="settlement.parameters.changed").exists()
@@ -87,9 +80,9 @@ def test_the_service_refuses_bad_numbers_and_other_organisations(oscar, alice):
 
 
 def test_regulator_reads_but_cannot_change_and_participants_cannot_open(rita, alice):
-    client = _client(rita)
+    client = portal_client(rita)
     page = client.get(URL)
     assert page.status_code == 200 and "disabled" in page.content.decode()
     assert client.post(URL, _form(market_fee_jpy_per_cu_h="9")).status_code == 403
-    assert _client(alice).get(URL).status_code == 403
+    assert portal_client(alice).get(URL).status_code == 403
     assert SettlementParameters.current().market_fee_jpy_per_cu_h == Decimal("2")
