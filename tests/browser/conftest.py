@@ -95,3 +95,20 @@ def shot(page, name: str) -> None:
 
 
 from tests.cycle.conftest import market  # noqa: E402, F401 — shared fixture
+
+
+@pytest.fixture
+def settled_market(market):  # noqa: F811 — the fixture imported above
+    """The cycle's small market with its first interval cleared, metered and settled."""
+    from datetime import timedelta
+
+    from aggregator.exchange.cycle import run_clear_interval
+    from settlement.services.settle import interval_settle
+    from tests.cycle.conftest import gate
+    from tests.settlement.test_settle import report_all
+
+    k = market.k(0)
+    run = run_clear_interval(interval_start=k, now=gate(k)).run
+    report_all(market, k)
+    interval_settle(run=run, now=k + timedelta(hours=3))
+    return market

@@ -7,17 +7,12 @@ the portal itself never serves it.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from aggregator.exchange.cycle import run_clear_interval
 from market import calendar
-from settlement.services.settle import interval_settle
 from tests.conftest import PASSWORD
-from tests.cycle.conftest import gate
-from tests.settlement.test_settle import report_all
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,15 +50,6 @@ def _axe(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in BLOCKING
     ]
-
-
-@pytest.fixture
-def settled_market(market):
-    k = market.k(0)
-    run = run_clear_interval(interval_start=k, now=gate(k)).run
-    report_all(market, k)
-    interval_settle(run=run, now=k + timedelta(hours=3))
-    return market
 
 
 @pytest.mark.parametrize("locale", ["ja-JP", "en-US"])

@@ -7,22 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from aggregator.exchange.cycle import run_clear_interval
 from market.models.clearing import Allocation, EnergyAward
 from operators.models import Organisation
-from settlement.services.settle import interval_settle
 from settlement.statements import monthly_documents
 from tests.browser.conftest import shot
 from tests.conftest import PASSWORD
-from tests.cycle.conftest import gate
-from tests.settlement.test_settle import report_all
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,21 +25,12 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def settled(market):
-    k = market.k(0)
-    run = run_clear_interval(interval_start=k, now=gate(k)).run
-    report_all(market, k)
-    interval_settle(run=run, now=k + timedelta(hours=3))
-    return market
-
-
-def test_supplier_finds_its_awards_and_downloads_them(settled, page_for, live_server):
+def test_supplier_finds_its_awards_and_downloads_them(settled_market, page_for, live_server):
     award = EnergyAward.objects.get()
     page = page_for("sue", PASSWORD, locale="en-US")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Energy awards").click()
     expect(page.locator("h1")).to_contain_text("Energy awards — 2030-04-01")  # its last day
-    row = page.locator("tbody tr", has_text=settled.energy_offer.public_id)
+    row = page.locator("tbody tr", has_text=settled_market.energy_offer.public_id)
     expect(row).to_contain_text(f"{award.kwh:,.1f}")
     expect(row).to_contain_text(f"¥{int((award.kwh * award.jpy_per_kwh).quantize(1)):,}")
     with page.expect_download() as download:
@@ -52,22 +38,22 @@ def test_supplier_finds_its_awards_and_downloads_them(settled, page_for, live_se
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1
-    assert settled.energy_offer.public_id in rows[0].values()
+    assert settled_market.energy_offer.public_id in rows[0].values()
     assert any(v.startswith("2030-04-01T12:00") and v.endswith("+09:00") for v in rows[0].values())
 
 
-def test_provider_sees_what_it_earns_from_hosting(settled, page_for, live_server):
+def test_provider_sees_what_it_earns_from_hosting(settled_market, page_for, live_server):
     allocation = Allocation.objects.get(site__code="beta-kyu-1")
     page = page_for("charlie", PASSWORD, locale="en-US")
     page.goto(f"{live_server.url}/market/results/?day=2030-04-01")
     hosted = page.locator("table", has=page.locator("th", has_text="Earned (JPY)"))
-    row = hosted.locator("tbody tr", has_text=f"wl-{settled.workload.pk}")
+    row = hosted.locator("tbody tr", has_text=f"wl-{settled_market.workload.pk}")
     expect(row).to_contain_text(f"{allocation.compute_jpy_per_cu_h:,.2f}")
     expect(row).to_contain_text("delta")  # the owner
     expect(page.locator("h2", has_text="Your workloads")).to_be_visible()
 
 
-def test_regulator_navigation_and_orders(settled, page_for, live_server):
+def test_regulator_navigation_and_orders(settled_market, page_for, live_server):
     page = page_for("rita", PASSWORD, locale="ja-JP")
     nav = page.get_by_role("navigation", name="メイン")
     for absent in ("入札", "APIキー", "Webhook"):
@@ -78,7 +64,7 @@ def test_regulator_navigation_and_orders(settled, page_for, live_server):
         expect(page.locator("tbody")).to_contain_text(slug)
 
 
-def test_owner_statement_reconciles_with_the_invoice(settled, page_for, live_server):
+def test_owner_statement_reconciles_with_the_invoice(settled_market, page_for, live_server):
     Organisation.objects.filter(slug="ops").update(invoice_registration_number="T7000012050002")
     docs = monthly_documents(organisation=Organisation.objects.get(slug="delta"), month="2030-04")
     page = page_for("dave", PASSWORD, locale="en-US")
