@@ -221,6 +221,14 @@ class DirectLp:
         self.h.setOptionValue("solver", "simplex")
         self.h.changeColsBounds(len(cols), cols.astype(np.int32), values, values)
 
+    def start_from(self, col_status: np.ndarray, row_status: np.ndarray) -> None:
+        """Hot-start the next solve from this primal feasible basis: the primal simplex (the
+        dual simplex first repairs the added columns' dual infeasibility — bench L: 56 k
+        iterations, 69 s, for 86 added pairs)."""
+        self.h.setOptionValue("solver", "simplex")
+        self.h.setOptionValue("simplex_strategy", 4)
+        self.h.setBasis(basis_of(col_status, row_status))
+
     def solve(self) -> Solution:
         started = time.perf_counter()
         self._run()

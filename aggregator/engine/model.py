@@ -56,6 +56,8 @@ class Model:
     x_room: np.ndarray  # per row: the most x/z columns may load it (step rows: + Σ steps)
     choice: SiteChoice  # no_migration binaries (columns b, rows from `site_row0`)
     site_row0: int
+    # The x columns built `left_out` (`migration_pairs.py`), priced but not in the LP.
+    left_out: LeftOut | None = None
 
     @property
     def n_z(self) -> int:
@@ -107,6 +109,19 @@ class Model:
         return out + disaggregate(self.classes, z, y, tri, self.n_s)
 
 
+@dataclass
+class LeftOut:
+    """The x columns of the placements a model leaves out (whole workload-site pairs away
+    from home, `migration_pairs.py`), as they would be: their cost and their entries in the
+    model's rows (all of them before the migration rows, which are the same in every
+    model of the snapshot), so that a dual vector prices them."""
+
+    triple: np.ndarray  # index into the feasible triples
+    cost: np.ndarray
+    matrix: sp.csc_matrix  # rows: the model's first `mig_row0` rows
+    unit: np.ndarray
+
+
 def energy_unit_cost(snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
     """JPY per kWh incl. carbon: grid (A × T) and offers (O × T)."""
     carbon_jpy_per_g = snap.carbon_price_jpy_per_t / 1e6
@@ -145,6 +160,37 @@ def _classes(snap: Snapshot, idx: Indexed, tri: Triples) -> Classes:
     masks = pair_masks(snap, idx)
     pairs = static_pairs(masks) & masks["window"]
     return inference_classes(idx, pairs, eligible, snap.n_intervals)
+
+
+class _OutEntries:
+    """The entries the left-out x columns would have, row kind by row kind (`LeftOut`)."""
+
+    def __init__(self, kept: np.ndarray) -> None:
+        self.out = ~kept
+        self.col = np.cumsum(self.out) - 1
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+
+    def add(self, first: int, row: np.ndarray, value: np.ndarray) -> None:
+        """Entries of every modelled triple (row −1: none in this kind); keeps the left-out."""
+        sel = self.out & (row >= 0)
+        self.rows.append(row[sel] + first)
+        self.cols.append(self.col[sel])
+        self.vals.append(np.asarray(value, dtype=np.float64)[sel])
+
+    def left_out(self, modelled, cost_all, unit_all, n_rows: int) -> LeftOut:
+        n = int(self.out.sum())
+        matrix = sp.csc_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(n_rows, n),
+        )
+        return LeftOut(
+            triple=np.nonzero(modelled)[0][self.out],
+            cost=cost_all[self.out],
+            matrix=matrix,
+            unit=unit_all[self.out],
+        )
 
 
 class _Rows:
@@ -221,11 +267,24 @@ def _step_columns(
     return q_o[keep], q_t[keep], q_row[keep]
 
 
-def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True) -> Model:
+def build(
+    snap: Snapshot,
+    idx: Indexed,
+    tri: Triples,
+    *,
+    aggregate: bool = True,
+    left_out: np.ndarray | None = None,
+) -> Model:
     """The clearing LP (or MIP) of a snapshot over its feasible triples: columns for
     placements (x), migration (m), energy offers (e), grid energy (g), aggregated classes
     (z placements, y served), site choices (b) and capacity steps (q); rows added kind by kind
-    (`Model.row_kind_counts`); the welfare cost and the allocation rule's tie-weights."""
+    (`Model.row_kind_counts`); the welfare cost and the allocation rule's tie-weights.
+
+    `left_out` (bool per triple, whole workload-site pairs away from home): those x columns,
+    with their migration columns and rows, are not built — as if their placements were 0 —
+    while every other row is shaped as with them, so that every model of a snapshot has
+    the same rows before the migration rows and one dual vector prices them all
+    (`Model.left_out`; `migration_pairs.py`)."""
     n_t, n_a, n_s = snap.n_intervals, len(snap.areas), len(snap.sites)
     h = snap.hours
     n_w = len(snap.workloads)
@@ -234,22 +293,30 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     else:
         classes = inference_classes(idx, np.zeros((n_w, n_s), bool), np.zeros(n_w, bool), n_t)
     modelled = classes.of_workload[tri.j] < 0
+    # Rows are shaped by every modelled triple ("_all"); columns exist for the kept ones.
+    j_all, s_all, t_all = tri.j[modelled], tri.s[modelled], tri.t[modelled]
+    unit_all = idx.unit[j_all]
+    x_hi_all = tri.ub[modelled].astype(np.float64)
+    kept = np.ones(len(j_all), dtype=bool) if left_out is None else ~left_out[modelled]
     tri_col = np.full(len(tri), -1, dtype=np.int64)
-    tri_col[modelled] = np.arange(int(modelled.sum()))
-    j, s, t = tri.j[modelled], tri.s[modelled], tri.t[modelled]
+    tri_col[np.nonzero(modelled)[0][kept]] = np.arange(int(kept.sum()))
+    j, s, t = j_all[kept], s_all[kept], t_all[kept]
     n_x = len(j)
-    unit = idx.unit[j]
-    kwh = idx.site_kwh_per_cu[s] * unit  # kWh per allocation unit
+    unit = unit_all[kept]
+    kwh_all = idx.site_kwh_per_cu[s_all] * unit_all  # kWh per allocation unit
+    kwh = kwh_all[kept]
     zs, zt, n_z, n_y = classes.z_s, classes.z_t, classes.n_z, classes.n_y
     z_kwh = idx.site_kwh_per_cu[zs]
+    out = _OutEntries(kept)
 
     # Column bounds of x; pins fix both bounds.
     x_lo = np.zeros(n_x)
-    x_hi = tri.ub[modelled].astype(np.float64)
-    tri_pinned = tri.pinned[modelled]
+    x_hi = x_hi_all[kept]
+    tri_pinned = tri.pinned[modelled][kept]
     pinned = ~np.isnan(tri_pinned)
     x_lo[pinned] = x_hi[pinned] = tri_pinned[pinned] / unit[pinned]
-    margin = (idx.limit[j, t] - idx.x_price[s, t]) * h * unit
+    margin_all = (idx.limit[j_all, t_all] - idx.x_price[s_all, t_all]) * h * unit_all
+    margin = margin_all[kept]
     # Hashed per placement (tiebreak.py), keyed the same whether or not classes aggregate.
     x_tie = weights((j * n_s + s) * n_t + t)
 
@@ -277,7 +344,8 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
     # the formulation of one offer per site, unchanged. Where it has several (price steps),
     # each step is a column q ∈ [0, cu] at its own price and the row is Σ x − Σ q ≤ 0, so
     # the cheapest steps fill first and the row's dual is the marginal step's price.
-    cap_r, cap_keys = _rows_for_groups(np.concatenate([s * n_t + t, zs * n_t + zt]), 1)
+    cap_r_all, cap_keys = _rows_for_groups(np.concatenate([s_all * n_t + t_all, zs * n_t + zt]), 1)
+    cap_r = np.concatenate([cap_r_all[: len(j_all)][kept], cap_r_all[len(j_all) :]])
     cap_multi = idx.multi.ravel()[cap_keys]
     q_o, q_t, q_row = _step_columns(idx, cap_keys, n_t)
     n_q = len(q_o)
@@ -294,10 +362,12 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.full(len(cap_keys), -np.inf),
         np.where(cap_multi, 0.0, cap_cu),
     )
+    out.add(cap0, cap_r_all[: len(j_all)], unit_all)
     # Per workload-interval rate (demand / max_cu); one placement only → its bound suffices.
-    jt_r, jt_keys = _rows_for_groups(j * n_t + t, 2)
+    jt_r_all, jt_keys = _rows_for_groups(j_all * n_t + t_all, 2)
+    jt_r = jt_r_all[kept]
     sel = jt_r >= 0
-    add(
+    rate0 = add(
         "workload_rate",
         jt_r[sel],
         x_index[sel],
@@ -305,15 +375,16 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.full(len(jt_keys), -np.inf),
         idx.rate_cap.ravel()[jt_keys],
     )
+    out.add(rate0, jt_r_all, unit_all)
     # Batch remaining work over the window, only where the bounds alone could exceed it: on
     # its x columns, or on its serve columns where the workload is in a class.
-    room = np.bincount(j, weights=x_hi * unit, minlength=n_w).astype(np.float64)
+    room = np.bincount(j_all, weights=x_hi_all * unit_all, minlength=n_w).astype(np.float64)
     room += np.bincount(classes.y_j, weights=classes.y_hi, minlength=n_w)
     need = np.isfinite(idx.remaining) & (room > idx.remaining + 1e-9)
     rem_map = np.cumsum(need) - 1
     sel = need[j]
     y_sel = need[classes.y_j]
-    add(
+    rem0 = add(
         "remaining_work",
         np.concatenate([rem_map[j[sel]], rem_map[classes.y_j[y_sel]]]),
         np.concatenate([x_index[sel], y_cols[y_sel]]),
@@ -321,8 +392,10 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.full(int(need.sum()), -np.inf),
         idx.remaining[need],
     )
+    out.add(rem0, np.where(need[j_all], rem_map[j_all], -1), unit_all)
     # Area energy balance: site kWh − offers − grid = 0, every area-interval.
-    a_of_x = idx.site_area[s] * n_t + t
+    a_of_all = idx.site_area[s_all] * n_t + t_all
+    a_of_x = a_of_all[kept]
     a_of_z = idx.site_area[zs] * n_t + zt
     e_cols = n_x + n_m + np.arange(n_e)
     g_cols = n_x + n_m + n_e + np.arange(n_g)
@@ -334,11 +407,12 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.zeros(n_g),
         np.zeros(n_g),
     )
+    out.add(bal0, a_of_all, kwh_all)
     # Area caps (kW × hours) where signalled and something could load the area.
     caps = np.array([a.cap_kw for a in snap.areas]).reshape(n_a, n_t).ravel()
     capped = np.isfinite(caps)
     loads = np.concatenate([a_of_x, a_of_z])
-    capped &= np.bincount(loads, minlength=n_g) > 0
+    capped &= np.bincount(np.concatenate([a_of_all, a_of_z]), minlength=n_g) > 0
     ac_map = np.cumsum(capped) - 1
     sel = capped[loads]
     ac0 = add(
@@ -349,6 +423,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         np.full(int(capped.sum()), -np.inf),
         caps[capped] * h,
     )
+    out.add(ac0, np.where(capped[a_of_all], ac_map[a_of_all], -1), kwh_all)
     # Migration rows: unit·x_k − unit·x_prev − m_k ≤ 0.
     m_rows = np.arange(n_m)
     has_prev = prev_ok[mk]
@@ -474,6 +549,7 @@ def build(snap: Snapshot, idx: Indexed, tri: Triples, *, aggregate: bool = True)
         choice=choice,
         site_row0=site0,
         tie_weight=tie_weight,
+        left_out=None if left_out is None else out.left_out(modelled, -margin_all, unit_all, mig0),
     )
 
 

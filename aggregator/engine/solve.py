@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from aggregator.engine import backends, price_rule, pricing
+from aggregator.engine import backends, migration_pairs, price_rule, pricing
 from aggregator.engine.baselines import baseline_welfare
 from aggregator.engine.canonical import (
     CU_DECIMALS,
@@ -88,6 +88,11 @@ class SolveOptions:
     # Skip the exact solve and publish the fallback directly: how a replay reproduces a run
     # that fell back (its result's `fallback.allocation` is "greedy"); deterministic.
     force_fallback: bool = False
+    # Solve the LP over the workload-site pairs that may pay their migration cost, and prove
+    # the rest cannot (`migration_pairs.py`; the same result, faster at national scale).
+    # None: from `pair_generation_from` leavable placements, on LP markets.
+    pair_generation: bool | None = None
+    pair_generation_from: int = migration_pairs.DEFAULT_FROM_ROWS
 
 
 def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
@@ -107,18 +112,46 @@ def solve(
     clock = _Clock(started, opts)
     idx = index(snap)
     tri = feasible_triples(snap, idx)
+    backend = backends.get(opts.solver)
+    pairs = _leavable_pairs(snap, idx, tri, opts)
+    if pairs is not None:
+        return _solve_with_pairs(snap, idx, tri, pairs, backend, opts, clock, started)
     model = build(snap, idx, tri, aggregate=opts.aggregate)
     build_s = time.perf_counter() - started
 
-    backend = backends.get(opts.solver)
     lp_options = opts.lp_options or _lp_options(model, opts)
     stats = _stats_before_solving(snap, tri, model, backend, lp_options, build_s, opts)
     if opts.force_fallback:
         status, priced, priced_model = "time_limit", None, model
     else:
         status, priced, priced_model = _solve_exact(model, backend, lp_options, opts, clock, stats)
+    return _finish(
+        snap, idx, tri, model, priced, priced_model, status, backend, opts, clock, stats, started
+    )
+
+
+def _finish(
+    snap,
+    idx,
+    tri,
+    model,
+    priced,
+    priced_model,
+    status,
+    backend,
+    opts,
+    clock,
+    stats,
+    started,
+    generation=None,
+    polished=None,
+):
+    """From the exact solve (or its failure) to the published result: the fallback where
+    the budget ran out, the allocation rule, the price rule, publishing."""
     allocation = "optimal"
     if status == "time_limit" and (clock.deadline is not None or opts.force_fallback):
+        if generation is not None:  # the greedy allocation needs every placement's column
+            model = build(snap, idx, tri, aggregate=opts.aggregate)
         status, priced, priced_model = _greedy_fallback(snap, idx, tri, model, backend, stats)
         allocation = "greedy"
     if status not in ("optimal", "feasible") or priced is None or priced.status != "optimal":
@@ -128,11 +161,14 @@ def solve(
     priced.session = None
     release_freed_memory()
     t0 = time.perf_counter()
-    values = polish(
-        priced_model, priced, time_limit_s=None if allocation == "greedy" else clock.left()
-    ).values
-    release_freed_memory()
-    stats["polish_s"] = round(time.perf_counter() - t0, 4)
+    if polished is None:
+        values = polish(
+            priced_model, priced, time_limit_s=None if allocation == "greedy" else clock.left()
+        ).values
+        release_freed_memory()
+        stats["polish_s"] = round(time.perf_counter() - t0, 4)
+    else:
+        values = polished
     t0 = time.perf_counter()
     face = build_face(
         snap,
@@ -146,6 +182,10 @@ def solve(
     )
     stats["face_s"] = round(time.perf_counter() - t0, 4)
     y, price_source = _select_prices(face, priced, allocation, clock, stats, snap.run_id)
+    if generation is not None and allocation == "optimal" and price_source == "price_rule":
+        more = generation.violated(tri, y)
+        if more.any():
+            return _RedoWith(more, values)
     prices = pricing.from_duals(snap, idx, model, y)
     bound = pricing.dual_bound(priced_model, y)
     stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
@@ -157,6 +197,71 @@ def solve(
         if opts.force_fallback:
             result.extra["fallback"]["reason"] = "forced"
     return result
+
+
+class _RedoWith:
+    """The selected prices would make these left-out pairs pay: add them and clear again."""
+
+    def __init__(self, pairs: np.ndarray, values: np.ndarray) -> None:
+        self.pairs = pairs
+        self.values = values  # the allocation rule's optimum, which stays the same
+
+
+def _leavable_pairs(snap, idx, tri, opts: SolveOptions):
+    """The pairs to generate over, or None where the whole LP is solved (a MIP: its
+    rounding is not certified by duals; too few placements to pay)."""
+    if opts.pair_generation is False or opts.force_fallback or opts.lp_options is not None:
+        return None
+    if (idx.unit > 1).any() or any(w.no_migration for w in snap.workloads):
+        return None
+    pairs = migration_pairs.leavable_pairs(snap, idx, tri)
+    if pairs.n == 0:
+        return None
+    if opts.pair_generation is None and (pairs.of_triple >= 0).sum() < opts.pair_generation_from:
+        return None
+    return pairs
+
+
+def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock, started):
+    """The exact clearing over the pairs that may pay (`migration_pairs.py`), published as
+    the whole LP's; where the selected prices would make a left-out pair pay, that pair
+    is added and the clearing redone from the last basis."""
+
+    def session(model, options):
+        chosen = options if options is not None else _lp_options(model, opts)
+        return backend.session(model, chosen, clock.left(exact=True))
+
+    t0 = time.perf_counter()
+    generation = migration_pairs.generate(
+        snap, idx, tri, aggregate=opts.aggregate, session=session, pairs=pairs
+    )
+    solve_s = time.perf_counter() - t0
+    polished = None
+    carry: dict = {}
+    while True:
+        model, priced = generation.model, generation.solution
+        stats = _stats_before_solving(
+            snap, tri, model, backend, _lp_options(model, opts), 0.0, opts
+        )
+        stats["migration_pairs"] = generation.stats()
+        stats["solver"] = f"{priced.solver}; pair generation"
+        stats["solve_s"] = round(solve_s, 4)
+        stats.update(carry)
+        out = _finish(
+            snap, idx, tri, model, priced, model, priced.status, backend, opts, clock, stats,
+            started, generation, polished,
+        )  # fmt: skip
+        if not isinstance(out, _RedoWith):
+            return out
+        logger.info(
+            "clearing %s: the selected prices would make %d left-out pairs pay; selecting "
+            "again with them in the LP", snap.run_id, out.pairs.sum(),
+        )  # fmt: skip
+        carry = {"polish_s": stats.get("polish_s"), "face_s": stats.get("face_s")}
+        generation, polished = migration_pairs.extended(
+            generation, snap, idx, tri, aggregate=opts.aggregate, add=out.pairs, values=out.values
+        )
+        generation.rounds[-1]["price_rule_s"] = stats["price_rule"]["seconds"]
 
 
 def _stats_before_solving(snap, tri, model, backend, lp_options, build_s, opts) -> dict[str, Any]:

@@ -26,11 +26,18 @@ def _cu(n_t: int, hi: int):
 
 @st.composite
 def snapshots(
-    draw, *, allow_gang: bool = True, steps: bool = True, no_migration: bool = False
+    draw,
+    *,
+    allow_gang: bool = True,
+    steps: bool = True,
+    no_migration: bool = False,
+    movers: bool = False,
 ) -> dict:
     """`steps`: a site sometimes has two or three capacity offers (price steps), with
     equal prices at times and prices that change order between intervals. `no_migration`:
-    a workload sometimes may not change site (which makes the clearing a MIP)."""
+    a workload sometimes may not change site (which makes the clearing a MIP). `movers`:
+    mostly batch workloads, each with a home site and a migration cost (pair generation's
+    ground, `migration_pairs.py`)."""
     n_t = draw(st.integers(1, 4))
     areas = list(AREAS[: draw(st.integers(1, 3))])
     doc_areas = []
@@ -99,7 +106,7 @@ def snapshots(
             "limit_price": draw(_money(40, 400)),
             "residency": draw(st.lists(st.sampled_from(TAGS), unique=True, max_size=1)),
         }
-        if draw(st.booleans()):
+        if not (movers and draw(st.integers(0, 3))) and draw(st.booleans()):
             w["kind"] = "inference"
             w["demand"] = draw(st.lists(st.integers(0, 20), min_size=n_t, max_size=n_t))
         else:
@@ -115,7 +122,7 @@ def snapshots(
             w["max_latency_ms"] = draw(st.integers(5, 40))
         if draw(st.booleans()):
             w["areas"] = draw(st.lists(st.sampled_from(areas), unique=True, min_size=1))
-        if draw(st.booleans()):
+        if movers or draw(st.booleans()):
             w["migration_cost"] = draw(_money(0, 30))
             w["home_site"] = draw(st.sampled_from([s["id"] for s in sites]))
         if no_migration and draw(st.booleans()):
