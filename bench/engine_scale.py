@@ -1,18 +1,20 @@
 """National scale (issue 13 §3): bench L with rule-selected prices, L gang, re-dispatch at L,
 and a migration-free national market against one generic linprog call.
 
-    .venv/bin/python bench/engine_scale.py run [--cases L:lp,L:gang,L:redispatch,N:nomig,N:generic]
+    .venv/bin/python bench/engine_scale.py run [--cases L:lp,L:lp-whole,L:gang,L:redispatch,N:nomig,N:generic]
     .venv/bin/python bench/engine_scale.py run --write   # also rewrite its docs/benchmarks.md section
     .venv/bin/python bench/engine_scale.py case L lp     # one case in this process (JSON line)
 
 Each case runs in its own process (peak memory = that process's max RSS), one after the
 other. The profile columns come from the result's stats: build, the backend's solve, the
-allocation polish, the face, the price rule and publishing.
+allocation polish, the face, the price rule and publishing. L:lp-whole is bench L solved
+as one LP, without pair generation (the engine before it): same bytes, for the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -61,6 +63,7 @@ def case(size: str, mode: str) -> dict:
         out = linprog_per_triple(snap)
         return {"size": size, "mode": mode, **out, "peak_mib": _peak_mib()}
     snap = _snapshot(size, gang_share=0.3 if mode == "gang" else 0.0)
+    # "lp-whole": the LP solved whole, without pair generation (the engine before it).
     parse_s = time.perf_counter() - started
     if mode == "redispatch":
         return {
@@ -69,7 +72,11 @@ def case(size: str, mode: str) -> dict:
             **_redispatch_on_greedy_plan(snap),
             "peak_mib": _peak_mib(),
         }
-    opts = SolveOptions(baselines=False, mip_time_limit_s=60.0)
+    opts = SolveOptions(
+        baselines=False,
+        mip_time_limit_s=60.0,
+        pair_generation=False if mode == "lp-whole" else None,
+    )
     started = time.perf_counter()
     result = solve(snap, opts)
     wall = time.perf_counter() - started
@@ -101,9 +108,19 @@ def case(size: str, mode: str) -> dict:
             "lexicographic_components"
         ),
         "uplift_jpy": result.settlement.get("uplift_jpy"),
+        "pair_generation": _pairs_summary(result.stats.get("migration_pairs")),
+        "sha256": hashlib.sha256(result.deterministic_bytes()).hexdigest(),
         "peak_mib": _peak_mib(),
         "load_15min": round(os.getloadavg()[2], 2),
     }
+
+
+def _pairs_summary(stats: dict | None) -> str | None:
+    """ "included of pairs, rounds: seconds each" (migration_pairs.py), or None."""
+    if not stats:
+        return None
+    rounds = ", ".join(f"{r['kind']} {r.get('seconds', 0):.1f}" for r in stats["rounds"])
+    return f"{stats['included']} of {stats['pairs']} pairs; {rounds}"
 
 
 def _run(size: str, mode: str, timeout: float) -> dict:
@@ -176,7 +193,23 @@ def report(rows: list[dict]) -> str:
             f"{_fmt(r.get('publish_s'), '.2f')} | {_fmt(r.get('peak_mib'), '.0f')} MiB | "
             f"{_fmt(r.get('dual_bound_gap'), '.1e')} | {r.get('load_15min', '—')} |"
         )
-    lines += ["", *_against_targets({f"{r['size']}:{r['mode']}": r for r in rows})]
+    by = {f"{r['size']}:{r['mode']}": r for r in rows}
+    generated = [
+        f"- {k}: {r['pair_generation']}" for k, r in by.items() if r.get("pair_generation")
+    ]
+    if generated:
+        lines += ["", "Pair generation (migration_pairs.py; seconds per step):", *generated]
+    lp, whole = by.get("L:lp", {}), by.get("L:lp-whole", {})
+    if lp.get("sha256") and whole.get("sha256"):
+        same = "the same bytes" if lp["sha256"] == whole["sha256"] else "**different bytes**"
+        lines += [
+            "",
+            f"L:lp and L:lp-whole (the whole LP, no pair generation) publish {same} "
+            f"(sha256 {lp['sha256'][:16]}… / {whole['sha256'][:16]}…); "
+            f"{_fmt(whole.get('wall_s'))} s / {_fmt(lp.get('wall_s'))} s = "
+            f"{_fmt(whole['wall_s'] / lp['wall_s'], '.2f')}×.",
+        ]
+    lines += ["", *_against_targets(by)]
     return "\n".join(lines) + "\n"
 
 
@@ -224,7 +257,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--cases", default="L:lp,L:gang,L:redispatch,N:nomig,N:generic")
+    r.add_argument("--cases", default="L:lp,L:lp-whole,L:gang,L:redispatch,N:nomig,N:generic")
     r.add_argument("--timeout", type=float, default=1800.0)
     r.add_argument("--write", action="store_true")
     r.add_argument("--rows", type=Path, help="re-write the section from an earlier run's JSON")

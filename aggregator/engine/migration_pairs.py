@@ -40,6 +40,7 @@ import numpy as np
 
 from aggregator.engine.face import BASIC, LOWER
 from aggregator.engine.feasibility import Indexed, Triples
+from aggregator.engine.highs_solver import release_freed_memory
 from aggregator.engine.model import LeftOut, Model, build
 from aggregator.engine.snapshot import Snapshot
 
@@ -136,7 +137,7 @@ class Generation:
         }
 
 
-def _penalised(model: Model, pairs: Pairs, flagged: np.ndarray, tri: Triples) -> Model:
+def _penalised(model: Model, pairs: Pairs, flagged: np.ndarray) -> Model:
     """`model` with the flagged pairs' migration rows dropped (made free, m fixed at 0)
     and their full migration cost charged on every interval instead — a cheap LP whose
     duals say which pairs may pay better than those of the LP without any."""
@@ -241,10 +242,11 @@ def generate(
             return Generation(pairs, pricing, np.zeros(pairs.n, bool), model0, sol0, rounds)
         flagged = surplus(pairs, pricing, tri, sol0.row_dual) >= -STRICT_JPY
         rounds.append(_round("without pairs", 0, model0, sol0, started, int(flagged.sum())))
-        del model0
+        del model0, sol0
+        release_freed_memory()
         t0 = time.perf_counter()
         model_f = build(snap, idx, tri, aggregate=aggregate, left_out=pairs.left_out(flagged))
-        penal = _penalised(model_f, pairs, flagged, tri)
+        penal = _penalised(model_f, pairs, flagged)
         sol_p = session(penal, {"solver": "simplex"}).solve()
         if sol_p.status != "optimal":
             return Generation(pairs, pricing, flagged, model_f, sol_p, rounds)
@@ -255,6 +257,7 @@ def generate(
             )
         )
         del penal, model_f
+        release_freed_memory()
         previous = None
     else:
         pricing, included = start.pricing, start.included | add
@@ -265,8 +268,10 @@ def generate(
         if previous is None:
             sess = session(model, None)
         else:
-            sess = session(model, {"solver": "simplex"})
             sol_prev = previous.solution
+            sol_prev.session = None  # its HiGHS instance: one LP of this size alive at a time
+            release_freed_memory()
+            sess = session(model, {"solver": "simplex"})
             if hasattr(sess, "start_from") and sol_prev.col_status is not None:
                 sess.start_from(
                     *mapped_basis(previous.model, model, sol_prev.col_status, sol_prev.row_status)
@@ -277,7 +282,7 @@ def generate(
             return gen  # the caller handles time limits and failures
         more = gen.violated(tri, sol.row_dual)
         rounds.append(_round("exact", int(included.sum()), model, sol, t0, int(more.sum())))
-        if not more.any() or len(rounds) >= _ROUNDS:
+        if not more.any():
             logger.info(
                 "pair generation: %d of %d pairs in %.2f s, %d rounds",
                 included.sum(),
@@ -286,7 +291,8 @@ def generate(
                 len(rounds),
             )
             return gen
-        included = included | more
+        # Past the round cap, every pair goes in: the whole LP, hot, proves itself.
+        included = included | more if len(rounds) < _ROUNDS else np.ones(pairs.n, dtype=bool)
         previous = gen
 
 

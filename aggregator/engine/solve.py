@@ -257,6 +257,7 @@ def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock,
             "clearing %s: the selected prices would make %d left-out pairs pay; selecting "
             "again with them in the LP", snap.run_id, out.pairs.sum(),
         )  # fmt: skip
+        release_freed_memory()  # the first selection's face LP (bench L: its peak)
         carry = {"polish_s": stats.get("polish_s"), "face_s": stats.get("face_s")}
         generation, polished = migration_pairs.extended(
             generation, snap, idx, tri, aggregate=opts.aggregate, add=out.pairs, values=out.values

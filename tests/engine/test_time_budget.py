@@ -43,6 +43,22 @@ def test_a_tiny_budget_on_a_large_market_publishes_the_greedy_fallback():
     assert result.stats["dual_bound_gap"] < 1e-7  # certified for the LP with it fixed
 
 
+def test_a_tiny_budget_with_pair_generation_falls_back_the_same_way():
+    doc = _national_lp()
+    started = time.perf_counter()
+    opts = SolveOptions(time_budget_s=1.0, baselines=False, pair_generation=True)
+    result = solve(doc, opts)
+    _assert_greedy_fallback(doc, result, 1.0, time.perf_counter() - started)
+    # The greedy allocation needs every placement's column: the whole model, not the pairs'.
+    assert "migration_pairs" in result.stats
+    assert (
+        result.deterministic_bytes()
+        == solve(
+            doc, SolveOptions(time_budget_s=1.0, baselines=False, pair_generation=False)
+        ).deterministic_bytes()
+    )
+
+
 def test_a_gang_market_falls_back_too():
     doc = scenario("national-medium")
     started = time.perf_counter()
