@@ -253,9 +253,12 @@ def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock,
         )  # fmt: skip
         if not isinstance(out, _RedoWith):
             return out
+        at_solver = migration_pairs.surplus(pairs, generation.pricing, tri, priced.row_dual)
         logger.info(
-            "clearing %s: the selected prices would make %d left-out pairs pay; selecting "
-            "again with them in the LP", snap.run_id, out.pairs.sum(),
+            "clearing %s: the selected prices would make %d left-out pairs pay (at the "
+            "solver's duals they fell short by %.4g–%.4g JPY/CU); selecting again with them "
+            "in the LP", snap.run_id, out.pairs.sum(), -at_solver[out.pairs].max(),
+            -at_solver[out.pairs].min(),
         )  # fmt: skip
         release_freed_memory()  # the first selection's face LP (bench L: its peak)
         carry = {"polish_s": stats.get("polish_s"), "face_s": stats.get("face_s")}
