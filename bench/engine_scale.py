@@ -119,7 +119,9 @@ def _pairs_summary(stats: dict | None) -> str | None:
     """ "included of pairs, rounds: seconds each" (migration_pairs.py), or None."""
     if not stats:
         return None
-    rounds = ", ".join(f"{r['kind']} {r.get('seconds', 0):.1f}" for r in stats["rounds"])
+    rounds = ", ".join(
+        f"{r['kind']} {r.get('seconds', r.get('price_rule_s', 0)):.1f}" for r in stats["rounds"]
+    )
     return f"{stats['included']} of {stats['pairs']} pairs; {rounds}"
 
 

@@ -304,4 +304,5 @@ def _round(kind: str, pairs_in: int, model: Model, sol, t0: float, flagged: int)
         "columns": model.n_col,
         "seconds": round(time.perf_counter() - t0, 3),
         "flagged": flagged,
+        "solver": sol.solver,
     }

@@ -244,7 +244,9 @@ def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock,
             snap, tri, model, backend, _lp_options(model, opts), 0.0, opts
         )
         stats["migration_pairs"] = generation.stats()
-        stats["solver"] = f"{priced.solver}; pair generation"
+        solvers = [r["solver"] for r in generation.rounds if r["kind"] == "exact"]
+        hot = " (hot rounds: the primal simplex)" if len(solvers) > 1 else ""
+        stats["solver"] = f"{solvers[0] if solvers else priced.solver}{hot}; pair generation"
         stats["solve_s"] = round(solve_s, 4)
         stats.update(carry)
         out = _finish(
