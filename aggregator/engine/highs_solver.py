@@ -217,8 +217,10 @@ class DirectLp:
         self.h.run()
 
     def fix(self, cols: np.ndarray, values: np.ndarray) -> None:
-        # After a first solve, bound changes keep the basis dual feasible: dual simplex.
+        # After a first solve, bound changes keep the basis dual feasible: dual simplex
+        # (also after a hot start, which chose the primal: `start_from`).
         self.h.setOptionValue("solver", "simplex")
+        self.h.setOptionValue("simplex_strategy", 1)
         self.h.changeColsBounds(len(cols), cols.astype(np.int32), values, values)
 
     def start_from(self, col_status: np.ndarray, row_status: np.ndarray) -> None:
