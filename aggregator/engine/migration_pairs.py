@@ -194,6 +194,27 @@ def mapped_basis(old: Model, new: Model, col_status: np.ndarray, row_status: np.
     return cs, rs
 
 
+def _move_duals(gen: Generation, model: Model, tri: Triples, added: np.ndarray, y) -> None:
+    """Set the added pairs' migration-row duals in y (of `model`) to the extension that
+    proves them unprofitable: μ_t = the best block from t on (≥ 0), so that every x column's
+    reduced cost stays ≥ 0 and every m column's (cost − μ_t) > 0 — y stays an optimal dual,
+    certified by the dual bound (the fallback's "solver duals" too)."""
+    pricing = gen.pricing
+    n = pricing.matrix.shape[0]
+    gain = np.full(len(tri), np.nan)
+    gain[pricing.triple] = -(pricing.cost - pricing.matrix.T @ y[:n]) / pricing.unit
+    trip = _x_triples(model)[model.mig_x]
+    pair = gen.pairs.of_triple[trip]
+    rows = np.nonzero((pair >= 0) & added[np.maximum(pair, 0)])[0]
+    mu_next, last = 0.0, None
+    for k in rows[::-1]:  # backwards: runs of one pair, consecutive intervals
+        if last is None or pair[k] != pair[last] or tri.t[trip[k]] + 1 != tri.t[trip[last]]:
+            mu_next = 0.0
+        mu = max(0.0, gain[trip[k]] + mu_next)
+        y[model.mig_row0 + k] = -mu  # HiGHS sign: a ≤ row's dual is ≤ 0
+        mu_next, last = mu, k
+
+
 def extended(gen: Generation, snap, idx, tri, *, aggregate: bool, add: np.ndarray, values):
     """`gen` with pairs `add` in its model but not re-solved: where the solver's duals have
     already proved those pairs strictly unprofitable (every generation ends so), its optimum
@@ -209,6 +230,7 @@ def extended(gen: Generation, snap, idx, tri, *, aggregate: bool, add: np.ndarra
     x[col] = old.values
     y = np.zeros(model.n_row)
     y[row] = old.row_dual
+    _move_duals(gen, model, tri, included & ~gen.included, y)
     alloc = np.zeros(model.n_col)
     alloc[col] = values
     sol = replace(old, values=x, row_dual=y, col_status=cs, row_status=rs, session=None)

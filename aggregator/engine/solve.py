@@ -200,7 +200,8 @@ def _finish(
 
 
 class _RedoWith:
-    """The selected prices would make these left-out pairs pay: add them and clear again."""
+    """The selected prices would make these left-out pairs pay: put them in the model (at 0:
+    the solver's duals proved them unprofitable) and select the prices again."""
 
     def __init__(self, pairs: np.ndarray, values: np.ndarray) -> None:
         self.pairs = pairs
@@ -225,7 +226,8 @@ def _leavable_pairs(snap, idx, tri, opts: SolveOptions):
 def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock, started):
     """The exact clearing over the pairs that may pay (`migration_pairs.py`), published as
     the whole LP's; where the selected prices would make a left-out pair pay, that pair
-    is added and the clearing redone from the last basis."""
+    goes into the model without a re-solve (`migration_pairs.extended`) and the price rule
+    selects again."""
 
     def session(model, options):
         chosen = options if options is not None else _lp_options(model, opts)

@@ -194,3 +194,34 @@ def test_a_national_market_clears_the_same_when_prices_add_pairs(seed):
     assert generated.deterministic_bytes() == whole.deterministic_bytes()
     left_out = generated.stats["migration_pairs"]
     assert left_out["included"] < left_out["pairs"] / 2
+
+
+def test_pairs_added_without_a_re_solve_keep_a_certified_dual():
+    """`extended`: the added pairs' migration rows get the duals that prove them
+    unprofitable, so the solver's duals still certify the optimum on the larger model."""
+    from aggregator.engine import pricing
+    from aggregator.engine.migration_pairs import extended
+
+    snap = parse_snapshot(_movers_doc(1e5))  # a move costs more than any block earns
+    idx = index(snap)
+    tri = feasible_triples(snap, idx)
+    pairs = leavable_pairs(snap, idx, tri)
+    backend = backends.get("highs")
+
+    def session(model, options):
+        return backend.session(model, options or {"solver": "simplex"}, None)
+
+    gen = generate(snap, idx, tri, aggregate=True, session=session, pairs=pairs)
+    assert not gen.included.any()  # nothing pays at 100,000 JPY/CU
+    wider, alloc = extended(
+        gen, snap, idx, tri, aggregate=True, add=~gen.included, values=gen.solution.values
+    )
+    sol = wider.solution
+    assert wider.included.all() and wider.model.n_m == 8
+    bound = pricing.dual_bound(wider.model, sol.row_dual)
+    assert bound == pytest.approx(sol.objective, abs=1e-6)
+    # Without the migration-row duals the same vector is not dual feasible there.
+    bare = sol.row_dual.copy()
+    bare[wider.model.mig_row0 : wider.model.mig_row0 + wider.model.n_m] = 0.0
+    assert pricing.dual_bound(wider.model, bare) < sol.objective - 1.0
+    assert float(wider.model.cost @ alloc) == pytest.approx(sol.objective, abs=1e-6)
