@@ -13,18 +13,20 @@ clearing LP is solved over the pairs that may pay, and the others are proved not
   pair can improve the LP only if some block's Σ g_t exceeds the migration cost: the best
   block is a maximum-subarray sum (`surplus`).
 - If every left-out pair's best block is *strictly* below its cost, y extends to a dual of
-  the whole LP (migration-row duals μ_t = the best block from t onward, in [0, cost)) under
-  which every left-out column has a strictly positive reduced cost. So the restricted
+  the whole LP under which every left-out column has a strictly positive reduced cost
+  (migration-row duals μ_t: the best block from t onward, raised by ε·(intervals left),
+  with ε small enough to stay below the cost). So the restricted
   optimum is the whole LP's optimum (certified by that dual), and every optimal allocation
   of the whole LP has those pairs at 0: the optimal face is the restricted LP's, and the
   allocation rule (polish.py) and the price rule (price_rule.py), which select on that
   face, select the same as on the whole LP. The rule's prices are checked once more after
-  selection (`solve.py`): a pair they would make pay is added and the clearing redone.
+  selection (`solve.py`): a pair they would make pay goes into the model without a
+  re-solve (`extended`: it is 0 in every optimum already), and the rule selects again.
 
 Which pairs to start with only changes the time, never the result. Measured at bench L:
-the duals of the LP with every pair left out (dual simplex, 5 s) flag 3,797 pairs; the
+the duals of the LP with every pair left out (dual simplex, 3.5 s) flag 3,797 pairs; the
 duals of the LP with those pairs at a per-interval migration charge and no migration rows
-(19 s) flag 3,211; the LP over those is solved exactly, and the pairs its duals still flag
+(14.7 s) flag 3,211; the LP over those is solved exactly, and the pairs its duals still flag
 are added and solved hot from its basis until none is left.
 """
 
