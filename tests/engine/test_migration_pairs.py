@@ -224,3 +224,16 @@ def test_pairs_added_without_a_re_solve_keep_a_certified_dual():
     bare[wider.model.mig_row0 : wider.model.mig_row0 + wider.model.n_m] = 0.0
     assert pricing.dual_bound(wider.model, bare) < sol.objective - 1.0
     assert float(wider.model.cost @ alloc) == pytest.approx(sol.objective, abs=1e-6)
+
+
+def test_gang_and_no_migration_workloads_keep_their_pairs_and_markets_with_them_solve_whole():
+    doc = _movers_doc(5.0)
+    doc["workloads"][0]["gang"] = 2  # b-1 runs in gangs of 2 CU
+    doc["workloads"][1]["no_migration"] = True
+    snap = parse_snapshot(doc)
+    idx = index(snap)
+    tri = feasible_triples(snap, idx)
+    assert leavable_pairs(snap, idx, tri).n == 0
+    result = solve(doc, PAIRS)
+    assert "migration_pairs" not in result.stats  # a MIP: the whole model
+    assert result.deterministic_bytes() == solve(doc, WHOLE).deterministic_bytes()
