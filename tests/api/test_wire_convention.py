@@ -23,7 +23,6 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -38,7 +37,7 @@ from market.models.dispatch import DispatchOrder
 from market.services.orders import order_payload
 from operators.models import Site
 from settlement.models import MeterReading
-from tests.cycle.test_sealed_canary import _walk
+from tests.support.routes import filled_urls
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -179,24 +178,16 @@ def _urls(k0) -> list[str]:
     }  # fmt: skip
     queries = ["", f"?day={day}&month={month}&from={span}&interval_from={span}",
                "?areas=tokyo,kyushu&hours=1.5&within=24"]  # fmt: skip
-    urls, unfillable = [], []
-    for route, _name, params in _walk(get_resolver().url_patterns):
-        template = "/" + route
-        if not template.startswith("/api/v1/") or "{format}" in template:
-            continue
-        if any(template.startswith(e) for e in EXEMPT):
-            continue
-        if any(p not in values for p in params):
-            unfillable.append(template)
-            continue
-        combos = [{}]
-        for p in params:
-            combos = [{**c, p: v} for c in combos for v in values[p]]
-        urls += [
-            template.format(**c) + q for c in combos for q in (queries if not params else [""])
-        ]
-    assert not unfillable, f"routes this test cannot fill, teach it: {unfillable}"
-    return sorted(set(urls))
+    return filled_urls(values, queries=queries, skip=_not_scanned)
+
+
+def _not_scanned(template: str, _name: str) -> bool:
+    """Outside the API, format-suffix duplicates, and the documented exemptions."""
+    return (
+        not template.startswith("/api/v1/")
+        or "{format}" in template
+        or any(template.startswith(e) for e in EXEMPT)
+    )
 
 
 def test_every_api_answer_writes_instants_in_jst_and_quantities_as_decimal_strings(demo):

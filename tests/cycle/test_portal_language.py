@@ -17,7 +17,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.urls import get_resolver
 
 from aggregator.exchange.demo import participants as demo_participants
 from market import calendar
@@ -26,7 +25,8 @@ from market.models import CapacityOffer, ClearingRun, EnergyOffer, WorkloadBid
 from operators.choices import OrganisationRole
 from operators.models import Site
 from tests.api.test_wire_convention import demo  # noqa: F401 — shared fixture
-from tests.cycle.test_sealed_canary import NOT_READABLE, _walk
+from tests.cycle.test_sealed_canary import NOT_READABLE
+from tests.support.routes import filled_urls
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -69,22 +69,11 @@ def _urls(k0) -> list[str]:
         "bid_type": list(BidType.values),
         "month": [month],
     }
-    urls, unfillable = [], []
-    for route, name, params in _walk(get_resolver().url_patterns):
-        template = "/" + route
-        if name in NOT_READABLE or template.startswith(SKIPPED_PREFIXES):
-            continue
-        if any(p not in values for p in params):
-            unfillable.append(template)
-            continue
-        combos = [{}]
-        for p in params:
-            combos = [{**c, p: v} for c in combos for v in values[p]]
-        urls += [template.format(**c) for c in combos]
-        if not params:
-            urls.append(f"{template}?day={day}&month={month}")
-    assert not unfillable, f"portal routes this test cannot fill, teach it: {unfillable}"
-    return sorted(set(urls))
+    return filled_urls(
+        values,
+        queries=["", f"?day={day}&month={month}"],
+        skip=lambda template, name: name in NOT_READABLE or template.startswith(SKIPPED_PREFIXES),
+    )
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])

@@ -15,16 +15,12 @@ without editing this test; a route with a parameter the test cannot fill fails i
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
 from django.contrib import admin
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from aggregator.exchange.cycle import run_clear_interval
@@ -38,6 +34,8 @@ from operators import services as op
 from operators.choices import MemberRole
 from operators.models import Site
 from tests.conftest import SITE_DATA, _member, _org, actor_of
+from tests.support.pdf import pdf_text
+from tests.support.routes import filled_urls
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -182,45 +180,10 @@ def scene(db) -> Scene:
     return Scene(k0, readers, values, queries)
 
 
-def _walk(patterns, prefix: str = "", namespace: str = ""):
-    """(route template, url name, parameter names) for every leaf of the URL conf."""
-    for entry in patterns:
-        text = _template(entry.pattern)
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue  # walked through the admin registry instead
-            yield from _walk(entry.url_patterns, prefix + text, entry.namespace or namespace)
-        elif isinstance(entry, URLPattern):
-            yield prefix + text, entry.name or "", re.findall(r"\{(\w+)\}", prefix + text)
-
-
-def _template(pattern) -> str:
-    """A route as text with {name} for each parameter (route and regex patterns alike)."""
-    text = str(pattern)
-    text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)  # re_path("(?P<pk>[^/.]+)")
-    text = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)  # path("<int:pk>/")
-    text = text.lstrip("^").rstrip("$").replace("/?", "/").replace("\\.", ".")
-    return text
-
-
 def _urls(scene: Scene) -> list[str]:
-    urls = []
-    unfillable = []
-    for route, name, params in _walk(get_resolver().url_patterns):
-        if name in NOT_READABLE:
-            continue
-        if not params:
-            urls += ["/" + route + q for q in scene.queries]
-            continue
-        if any(p not in scene.values for p in params):
-            unfillable.append(f"/{route} ({name})")
-            continue
-        combos = [{}]
-        for p in params:
-            combos = [{**c, p: v} for c in combos for v in scene.values[p]]
-        urls += ["/" + route.format(**c) for c in combos]
-    assert not unfillable, f"routes this scan cannot fill, teach it: {unfillable}"
-    return sorted(set(urls))
+    return filled_urls(
+        scene.values, queries=scene.queries, skip=lambda _template, name: name in NOT_READABLE
+    )
 
 
 def _admin_urls() -> list[str]:
@@ -243,13 +206,7 @@ def _text(response) -> str:
         else response.content
     )
     if response.get("Content-Type", "").startswith("application/pdf"):
-        if shutil.which("pdftotext") is None:
-            pytest.skip("pdftotext (poppler-utils) not installed: PDFs cannot be searched")
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
-            f.write(body)
-            f.flush()
-            out = subprocess.run(["pdftotext", f.name, "-"], capture_output=True, check=True)
-        return out.stdout.decode("utf-8", "replace")
+        return pdf_text(body)
     return body.decode("utf-8", "replace")
 
 

@@ -4,8 +4,6 @@ what they received is what `verify_audit_chain --checkpoint` checks the chain ag
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +11,7 @@ from django.core.management import CommandError, call_command
 from aggregator.platform.audit import audit_record, audit_verify_chain
 from aggregator.platform.audit_checkpoints import audit_checkpoint_issue
 from tests.support import tamper
+from tests.support.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +31,7 @@ def test_each_format_carries_the_latest_checkpoint(cleared_market, tmp_path):
     csv_text = _report("csv", tmp_path).read_text(encoding="utf-8-sig")
     [line] = [row for row in csv_text.splitlines() if row.startswith("audit_checkpoint,")]
     assert f",token,{checkpoint.token}," in line
-    pdf = _report("pdf", tmp_path)
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) not installed: PDF text not checked")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout
-    text = text.decode("utf-8")
+    text = pdf_text(_report("pdf", tmp_path).read_bytes())
     assert checkpoint.head_hash in text and checkpoint.signature in text
     # The token copied out of the PDF, line breaks and all, is accepted as it is.
     verdict_input = text[text.index("wbckpt1.") :]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
@@ -20,6 +18,7 @@ from settlement.documents.types import (
     StatementDoc,
     StatementLine,
 )
+from tests.support.pdf import has_pdftotext, pdf_text
 
 TEN = D("0.10")
 EIGHT = D("0.08")
@@ -98,14 +97,7 @@ def _invoice(n_lines: int = 3) -> InvoiceDoc:
     )  # fmt: skip
 
 
-def _pdf_text(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
-    return out.stdout.decode("utf-8")
-
-
-def test_invoice_pdf_embeds_the_japanese_font_and_required_fields(tmp_path):
+def test_invoice_pdf_embeds_the_japanese_font_and_required_fields():
     doc = _invoice()
     pdf = render_invoice_pdf(doc, "ja")
     assert pdf.startswith(b"%PDF-")
@@ -113,9 +105,7 @@ def test_invoice_pdf_embeds_the_japanese_font_and_required_fields(tmp_path):
     summary = invoice_tax(doc)
     assert summary.subtotal_jpy == 3 * 7290 + 1001
     assert summary.tax_jpy == (3 * 7290 + 1001) // 10
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) not installed: text checks skipped")
-    text = _pdf_text(pdf, tmp_path)
+    text = pdf_text(pdf, layout=True)
     for expected in (
         "適格請求書",
         "T1234567890123",  # issuer registration number
@@ -131,10 +121,10 @@ def test_invoice_pdf_embeds_the_japanese_font_and_required_fields(tmp_path):
         assert expected in text, expected
 
 
-def test_invoice_pdf_in_english_and_refuses_unknown_language(tmp_path):
+def test_invoice_pdf_in_english_and_refuses_unknown_language():
     pdf = render_invoice_pdf(_invoice(), "en")
-    if shutil.which("pdftotext"):
-        text = _pdf_text(pdf, tmp_path)
+    if has_pdftotext():
+        text = pdf_text(pdf, layout=True)
         assert "Qualified invoice" in text and "T1234567890123" in text
         assert "Delta AI K.K." in text
     with pytest.raises(ValueError):
@@ -165,22 +155,22 @@ def test_statement_totals_and_csv_with_bom():
     assert len(rows) == 1 + 6 + 1
 
 
-def test_long_statement_pdf_spans_pages(tmp_path):
+def test_long_statement_pdf_spans_pages():
     pdf = render_statement_pdf(_statement(300), "ja")  # 600 lines: several tables and pages
     assert len(re.findall(rb"/Type /Page\b(?!s)", pdf)) > 5
-    if shutil.which("pdftotext"):
-        text = _pdf_text(pdf, tmp_path)
+    if has_pdftotext():
+        text = pdf_text(pdf, layout=True)
         assert "取引明細書" in text and "-¥859,500" in text
 
 
-def test_purchase_statement_is_addressed_to_the_seller(tmp_path):
+def test_purchase_statement_is_addressed_to_the_seller():
     from dataclasses import replace
 
     seller = Party("ベータ計算株式会社", "Beta Compute K.K.", "T5555555555555")
     doc = replace(_invoice(), kind="purchase_statement", issuer=seller, recipient=ISSUER)
     pdf = render_invoice_pdf(doc, "ja")
-    if shutil.which("pdftotext"):
-        text = _pdf_text(pdf, tmp_path)
+    if has_pdftotext():
+        text = pdf_text(pdf, layout=True)
         assert "仕入明細書" in text and "適格請求書" not in text
         assert "ベータ計算株式会社 御中" in text and "T5555555555555" in text
     with pytest.raises(ValueError):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, datetime
 
-import pytest
 from django.utils import translation
 
 from settlement.reports.types import INTERVENTION_LABELS, Intervention
 from tests.conftest import client_for
+from tests.support.pdf import pdf_text
 
 K = datetime(2030, 4, 1, 3, 0, tzinfo=UTC)
 
@@ -26,16 +24,11 @@ def test_each_kind_has_a_label_in_both_languages():
     assert Intervention(K, "something_new", "", None).kind_label == "something_new"
 
 
-def test_the_pdf_lists_a_days_runs_by_slot_and_jst_time(cleared_market, tmp_path):
+def test_the_pdf_lists_a_days_runs_by_slot_and_jst_time(cleared_market):
     response = client_for(cleared_market.rita).get(
         "/api/v1/reports/market", {"day": "2030-04-01", "format": "pdf", "lang": "ja"}
     )
     assert response.status_code == 200
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) not installed: PDF text not checked")
-    path = tmp_path / "report.pdf"
-    path.write_bytes(response.content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          check=True).stdout.decode()  # fmt: skip
+    text = pdf_text(response.content, layout=True)
     # The market's first interval starts 12:00 JST: slot 25 (and never "interval 0").
     assert "25 · 12:00" in text and "26 · 12:30" in text
