@@ -23,6 +23,20 @@ from tests.engine.generators import snapshots
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WHOLE = SolveOptions(pair_generation=False)
 PAIRS = SolveOptions(pair_generation=True)
+HIGHS = backends.get("highs")
+
+
+def _ground(doc: dict):
+    """(snapshot, index, feasible triples, leavable pairs) of a document."""
+    snap = parse_snapshot(doc)
+    idx = index(snap)
+    tri = feasible_triples(snap, idx)
+    return snap, idx, tri, leavable_pairs(snap, idx, tri)
+
+
+def _session(model, options):
+    """HiGHS, the dual simplex where `generate` leaves the choice to the size rule."""
+    return HIGHS.session(model, options or {"solver": "simplex"}, None)
 
 
 def _same(doc) -> None:
@@ -81,13 +95,10 @@ def test_markets_around_the_break_even_move_clear_the_same(move_cost):
 
 def test_surplus_is_the_best_block_less_the_move():
     """Checked against every block of every pair, priced with the whole model's columns."""
-    snap = parse_snapshot(_movers_doc(5.0))
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    pairs = leavable_pairs(snap, idx, tri)
+    snap, idx, tri, pairs = _ground(_movers_doc(5.0))
     assert pairs.n == 2  # each workload at the other's home
     model = build(snap, idx, tri, left_out=pairs.left_out(np.zeros(pairs.n, bool)))
-    sol = backends.get("highs").session(model, {"solver": "simplex"}, None).solve()
+    sol = HIGHS.session(model, {"solver": "simplex"}, None).solve()
     whole = build(snap, idx, tri)
     y = sol.row_dual[: model.mig_row0]
     a = whole.matrix[: model.mig_row0].tocsc()
@@ -105,24 +116,16 @@ def test_surplus_is_the_best_block_less_the_move():
 
 def test_the_hot_started_round_reaches_the_whole_optimum():
     doc = _movers_doc(5.0)
-    snap = parse_snapshot(doc)
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    pairs = leavable_pairs(snap, idx, tri)
-    backend = backends.get("highs")
-
-    def session(model, options):
-        return backend.session(model, options or {"solver": "simplex"}, None)
-
-    first = generate(snap, idx, tri, aggregate=True, session=session, pairs=pairs)
-    whole = backend.session(build(snap, idx, tri), {"solver": "simplex"}, None).solve()
+    snap, idx, tri, pairs = _ground(doc)
+    first = generate(snap, idx, tri, aggregate=True, session=_session, pairs=pairs)
+    whole = HIGHS.session(build(snap, idx, tri), {"solver": "simplex"}, None).solve()
     assert first.solution.objective == pytest.approx(whole.objective, abs=1e-6)
     assert not first.violated(tri, first.solution.row_dual).any()
     # Adding every remaining pair, hot from the basis, keeps the optimum.
     rest = ~first.included
     if rest.any():
         more = generate(
-            snap, idx, tri, aggregate=True, session=session, pairs=pairs, start=first, add=rest
+            snap, idx, tri, aggregate=True, session=_session, pairs=pairs, start=first, add=rest
         )
         assert more.included.all()
         assert more.solution.objective == pytest.approx(whole.objective, abs=1e-6)
@@ -130,14 +133,11 @@ def test_the_hot_started_round_reaches_the_whole_optimum():
 
 def test_a_mapped_basis_is_square_and_keeps_the_old_statuses():
     doc = _movers_doc(5.0)
-    snap = parse_snapshot(doc)
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    pairs = leavable_pairs(snap, idx, tri)
+    snap, idx, tri, pairs = _ground(doc)
     none = np.zeros(pairs.n, bool)
     old = build(snap, idx, tri, left_out=pairs.left_out(none))
     new = build(snap, idx, tri, left_out=pairs.left_out(~none))
-    sol = backends.get("highs").session(old, {"solver": "simplex"}, None).solve()
+    sol = HIGHS.session(old, {"solver": "simplex"}, None).solve()
     cs, rs = mapped_basis(old, new, sol.col_status, sol.row_status)
     assert (cs == BASIC).sum() + (rs == BASIC).sum() == new.n_row
     assert (sol.col_status == BASIC).sum() + (sol.row_status == BASIC).sum() == old.n_row
@@ -145,10 +145,7 @@ def test_a_mapped_basis_is_square_and_keeps_the_old_statuses():
 
 
 def test_rows_other_than_migration_are_the_same_in_every_model():
-    snap = parse_snapshot(_movers_doc(5.0))
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    pairs = leavable_pairs(snap, idx, tri)
+    snap, idx, tri, pairs = _ground(_movers_doc(5.0))
     whole = build(snap, idx, tri)
     restricted = build(snap, idx, tri, left_out=pairs.left_out(np.zeros(pairs.n, bool)))
     n = whole.mig_row0
@@ -164,10 +161,7 @@ def test_leavable_pairs_skip_pinned_pairs_and_home_sites():
     doc = _movers_doc(5.0)
     doc["fixed"] = [{"workload": "b-1", "site": "osk-1", "interval": 0, "cu": 2}]
     doc["firm_intervals"] = 1
-    snap = parse_snapshot(doc)
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    pairs = leavable_pairs(snap, idx, tri)
+    *_, pairs = _ground(doc)
     assert pairs.n == 1  # b-1 at osk-1 is pinned; b-2 at tky-1 is left
     assert (pairs.of_triple >= 0).sum() == 4  # its four intervals
 
@@ -201,16 +195,8 @@ def test_pairs_added_without_a_re_solve_keep_a_certified_dual():
     from aggregator.engine import pricing
     from aggregator.engine.migration_pairs import extended
 
-    snap = parse_snapshot(_movers_doc(1e5))  # a move costs more than any block earns
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    pairs = leavable_pairs(snap, idx, tri)
-    backend = backends.get("highs")
-
-    def session(model, options):
-        return backend.session(model, options or {"solver": "simplex"}, None)
-
-    gen = generate(snap, idx, tri, aggregate=True, session=session, pairs=pairs)
+    snap, idx, tri, pairs = _ground(_movers_doc(1e5))  # a move costs more than any block earns
+    gen = generate(snap, idx, tri, aggregate=True, session=_session, pairs=pairs)
     assert not gen.included.any()  # nothing pays at 100,000 JPY/CU
     wider, alloc = extended(
         gen, snap, idx, tri, aggregate=True, add=~gen.included, values=gen.solution.values
@@ -230,10 +216,8 @@ def test_gang_and_no_migration_workloads_keep_their_pairs_and_markets_with_them_
     doc = _movers_doc(5.0)
     doc["workloads"][0]["gang"] = 2  # b-1 runs in gangs of 2 CU
     doc["workloads"][1]["no_migration"] = True
-    snap = parse_snapshot(doc)
-    idx = index(snap)
-    tri = feasible_triples(snap, idx)
-    assert leavable_pairs(snap, idx, tri).n == 0
+    *_, pairs = _ground(doc)
+    assert pairs.n == 0
     result = solve(doc, PAIRS)
     assert "migration_pairs" not in result.stats  # a MIP: the whole model
     assert result.deterministic_bytes() == solve(doc, WHOLE).deterministic_bytes()
