@@ -247,3 +247,21 @@ def _uplift_is(uplift: dict, participant: str, shortfall: float) -> None:
             abs(_make_whole(shortfall + 1e-6) - got) < 1e-9
             or abs(_make_whole(shortfall - 1e-6) - got) < 1e-9
         ), (participant, shortfall, got)
+
+
+def load_rounding_allowance_jpy(doc: dict, result) -> float:
+    """What the published load's rounding can cost the market (publish.py step 4): each
+    loaded area-interval publishes its load rounded half-even to the milli-kWh, so the grid
+    may be paid for up to 0.0005 kWh more than the workloads there are charged for, at the
+    grid price plus its carbon charge."""
+    n = len(doc["intervals"])
+    sites = {s["id"]: s for s in doc["sites"]}
+    areas = {a["id"]: a for a in doc["areas"]}
+    carbon_price = doc.get("carbon_price_jpy_per_t", 0)
+    loaded = {(sites[a["site"]]["area"], a["interval"]) for a in result.allocations if a["cu"]}
+    total = 0.0
+    for area, t in loaded:
+        price = _series(areas[area]["price"], n)[t]
+        carbon = _series(areas[area].get("carbon", 0), n)[t]
+        total += 0.0005 * (price + carbon_price * carbon / 1e6)
+    return total
