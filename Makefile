@@ -33,9 +33,10 @@ run: $(STAMP)
 	@echo ""
 	$(PY) manage.py runexchange 127.0.0.1:$(PORT)
 
-## make test — the whole suite (uses DATABASE_URL / REDIS_URL when set); it lists the slowest
+## make test — the whole suite (uses DATABASE_URL / REDIS_URL when set), then its 15 slowest tests.
+## PYTEST_ARGS selects (CI: -m e2e / -m "not e2e").
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 ## make test-fast — the edit loop: everything but the slow, end-to-end and browser tests
 test-fast: $(STAMP)
