@@ -56,6 +56,10 @@ STRICT_JPY = 1e-6
 # small (bench M, 24.8 k: 3.6–3.8 s end to end against 4.6 s, the same bytes; bench S: the
 # same 0.08 s) and everyday markets keep the whole LP, the path replays have always taken.
 DEFAULT_FROM_ROWS = 50_000
+# Left-out pairs within this of paying at the solver's duals (JPY per CU) go into the model
+# before the price rule, unsolved (`extended`): the rule moves the duals within the face,
+# and a pair its prices make pay costs a second selection. MARGIN_PLACEHOLDER
+NEAR_JPY = 0.0
 _ROUNDS = 50
 
 
@@ -129,7 +133,11 @@ class Generation:
 
     def violated(self, tri: Triples, y: np.ndarray) -> np.ndarray:
         """Bool per pair: left out, but duals y do not prove it unprofitable."""
-        return ~self.included & (surplus(self.pairs, self.pricing, tri, y) >= -STRICT_JPY)
+        return self.near(tri, y, STRICT_JPY)
+
+    def near(self, tri: Triples, y: np.ndarray, margin_jpy: float) -> np.ndarray:
+        """Bool per pair: left out, and within `margin_jpy` per CU of paying at duals y."""
+        return ~self.included & (surplus(self.pairs, self.pricing, tri, y) >= -margin_jpy)
 
     def stats(self) -> dict:
         return {
@@ -218,12 +226,22 @@ def _move_duals(gen: Generation, model: Model, tri: Triples, added: np.ndarray, 
         mu_next, last = mu, k
 
 
-def extended(gen: Generation, snap, idx, tri, *, aggregate: bool, add: np.ndarray, values):
+def extended(
+    gen: Generation,
+    snap,
+    idx,
+    tri,
+    *,
+    aggregate: bool,
+    add: np.ndarray,
+    values: np.ndarray | None,
+    kind: str = "added for the prices",
+):
     """`gen` with pairs `add` in its model but not re-solved: where the solver's duals have
     already proved those pairs strictly unprofitable (every generation ends so), its optimum
     and optimal allocations are the whole LP's, with them at 0. Only the price rule, whose
     selection may leave the whole LP's dual face, needs them. Returns (the generation, the
-    allocation `values` carried over)."""
+    allocation `values` carried over, None without)."""
     included = gen.included | add
     model = build(snap, idx, tri, aggregate=aggregate, left_out=gen.pairs.left_out(included))
     col, row = carried(gen.model, model)
@@ -234,10 +252,12 @@ def extended(gen: Generation, snap, idx, tri, *, aggregate: bool, add: np.ndarra
     y = np.zeros(model.n_row)
     y[row] = old.row_dual
     _move_duals(gen, model, tri, included & ~gen.included, y)
-    alloc = np.zeros(model.n_col)
-    alloc[col] = values
+    alloc = None
+    if values is not None:
+        alloc = np.zeros(model.n_col)
+        alloc[col] = values
     sol = replace(old, values=x, row_dual=y, col_status=cs, row_status=rs, session=None)
-    rounds = [*gen.rounds, {"kind": "added for the prices", "pairs": int(add.sum())}]
+    rounds = [*gen.rounds, {"kind": kind, "pairs": int(add.sum())}]
     return Generation(gen.pairs, gen.pricing, included, model, sol, rounds), alloc
 
 

@@ -93,6 +93,9 @@ class SolveOptions:
     # None: from `pair_generation_from` leavable placements, on LP markets.
     pair_generation: bool | None = None
     pair_generation_from: int = migration_pairs.DEFAULT_FROM_ROWS
+    # Left-out pairs within this of paying at the solver's duals (JPY per CU) go into the
+    # model before the price rule (`migration_pairs.NEAR_JPY`); the time only changes.
+    pair_margin_jpy: float = migration_pairs.NEAR_JPY
 
 
 def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
@@ -238,6 +241,13 @@ def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock,
         snap, idx, tri, aggregate=opts.aggregate, session=session, pairs=pairs
     )
     solve_s = time.perf_counter() - t0
+    if generation.solution.status == "optimal" and opts.pair_margin_jpy > 0:
+        near = generation.near(tri, generation.solution.row_dual, opts.pair_margin_jpy)
+        if near.any():
+            generation, _ = migration_pairs.extended(
+                generation, snap, idx, tri, aggregate=opts.aggregate, add=near, values=None,
+                kind="near paying, for the prices",
+            )  # fmt: skip
     polished = None
     carry: dict = {}
     while True:
