@@ -442,6 +442,10 @@ CLEARING_LEASE_S = env_int("CLEARING_LEASE_S", 300)
 # with the default 60-min lead). A late trigger still gets CLEARING_MIN_BUDGET_S.
 CLEARING_FINISH_BEFORE_S = env_int("CLEARING_FINISH_BEFORE_S", 600)
 CLEARING_MIN_BUDGET_S = env_int("CLEARING_MIN_BUDGET_S", 15)
+# Placements in leavable workload-site pairs from which the engine solves over the pairs that
+# may pay their migration cost (pair generation, docs/engine.md; the engine's own default,
+# aggregator/engine/migration_pairs.py DEFAULT_FROM_ROWS). The result is the same either way.
+CLEARING_PAIR_GENERATION_FROM = env_int("CLEARING_PAIR_GENERATION_FROM", 50_000)
 # Where the monthly job writes statements and invoices (a volume shared with whoever sends
 # them out; `manage.py make_statements -o DIR` writes elsewhere on demand).
 STATEMENTS_DIR = Path(env_str("STATEMENTS_DIR", str(VAR_DIR / "statements")))

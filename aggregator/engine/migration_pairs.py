@@ -27,7 +27,9 @@ Which pairs to start with only changes the time, never the result. Measured at b
 the duals of the LP with every pair left out (dual simplex, 3.5 s) flag 3,797 pairs; the
 duals of the LP with those pairs at a per-interval migration charge and no migration rows
 (14.7 s) flag 3,211; the LP over those is solved exactly, and the pairs its duals still flag
-are added and solved hot from its basis until none is left.
+are added and solved hot from its basis until none is left. A rolling exchange clears the
+same market every 30 minutes: the pairs one run ends worth their cost (`CARRY_JPY`) start
+the next run's first exact LP instead (`first`, `SolveOptions.pair_start`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -58,8 +60,13 @@ STRICT_JPY = 1e-6
 DEFAULT_FROM_ROWS = 50_000
 # Left-out pairs within this of paying at the solver's duals (JPY per CU) go into the model
 # before the price rule, unsolved (`extended`): the rule moves the duals within the face,
-# and a pair its prices make pay costs a second selection. MARGIN_PLACEHOLDER
-NEAR_JPY = 0.0
+# and a pair its prices make pay costs a second selection (bench L: 4 pairs, 2.0–2.63 JPY/CU
+# short at the solver's duals; a second pass of 16.7 s). 3 JPY puts 650 pairs in there.
+NEAR_JPY = 3.0
+# Pairs within this of paying at the end (JPY per CU) are the ones worth starting the next
+# rolling run from (`Result.pair_start_next`): bench L's previous slot gives 1,163 (1,043
+# within 1e-6), and the LP over them is near the optimum (docs/engine.md).
+CARRY_JPY = 0.5
 _ROUNDS = 50
 
 
@@ -71,6 +78,22 @@ class Pairs:
     of_triple: np.ndarray  # pair id per feasible triple, −1 where not in a leavable pair
     n: int
     migration_cost: np.ndarray  # JPY per CU moved, per pair
+    key: np.ndarray  # workload index × sites + site index, per pair
+
+    def named(self, snap: Snapshot, which: np.ndarray) -> frozenset[tuple[str, str]]:
+        """(workload id, site id) of the pairs `which` (bool per pair)."""
+        n_s = len(snap.sites)
+        return frozenset(
+            (snap.workloads[k // n_s].id, snap.sites[k % n_s].id) for k in self.key[which].tolist()
+        )
+
+    def of_names(self, snap: Snapshot, names: Iterable[tuple[str, str]]) -> np.ndarray:
+        """Bool per pair: named in `names` (unknown names are ignored)."""
+        workload = {w.id: j for j, w in enumerate(snap.workloads)}
+        site = {x.id: s for s, x in enumerate(snap.sites)}
+        n_s = len(snap.sites)
+        keys = [workload[w] * n_s + site[x] for w, x in names if w in workload and x in site]
+        return np.isin(self.key, np.array(keys, dtype=np.int64))
 
     def left_out(self, included: np.ndarray) -> np.ndarray:
         """Bool per triple: in a pair that is not included."""
@@ -95,7 +118,7 @@ def leavable_pairs(snap: Snapshot, idx: Indexed, tri: Triples) -> Pairs:
     keys, inverse = np.unique(key[candidate], return_inverse=True)
     of_triple = np.full(len(tri), -1, dtype=np.int64)
     of_triple[candidate] = inverse
-    return Pairs(of_triple=of_triple, n=len(keys), migration_cost=cost[keys // n_s])
+    return Pairs(of_triple=of_triple, n=len(keys), migration_cost=cost[keys // n_s], key=keys)
 
 
 def surplus(pairs: Pairs, pricing: LeftOut, tri: Triples, y: np.ndarray) -> np.ndarray:
@@ -133,11 +156,7 @@ class Generation:
 
     def violated(self, tri: Triples, y: np.ndarray) -> np.ndarray:
         """Bool per pair: left out, but duals y do not prove it unprofitable."""
-        return self.near(tri, y, STRICT_JPY)
-
-    def near(self, tri: Triples, y: np.ndarray, margin_jpy: float) -> np.ndarray:
-        """Bool per pair: left out, and within `margin_jpy` per CU of paying at duals y."""
-        return ~self.included & (surplus(self.pairs, self.pricing, tri, y) >= -margin_jpy)
+        return ~self.included & (surplus(self.pairs, self.pricing, tri, y) >= -STRICT_JPY)
 
     def stats(self) -> dict:
         return {
@@ -271,13 +290,25 @@ def generate(
     pairs: Pairs,
     start: Generation | None = None,
     add: np.ndarray | None = None,
+    first: np.ndarray | None = None,
 ) -> Generation:
     """Solve the clearing LP over the pairs that may pay (module docstring). `session(model,
     options)` opens the backend's session (options None: the size rule's). With `start`
-    (a finished generation) and `add` (pairs to include), it goes on from there."""
+    (a finished generation) and `add` (pairs to include), it goes on from there. With
+    `first` (bool per pair, e.g. the previous rolling run's pairs worth their cost), the
+    first exact LP is over those, without the two cheap LPs that flag pairs."""
     started = time.perf_counter()
     rounds: list[dict] = []
-    if start is None:
+    if start is None and first is not None:
+        model0 = build(
+            snap, idx, tri, aggregate=aggregate, left_out=pairs.left_out(np.zeros(pairs.n, bool))
+        )
+        pricing = model0.left_out
+        del model0
+        release_freed_memory()
+        included, previous = first.copy(), None
+        rounds.append({"kind": "given", "pairs": int(included.sum())})
+    elif start is None:
         model0 = build(
             snap, idx, tri, aggregate=aggregate, left_out=pairs.left_out(np.zeros(pairs.n, bool))
         )

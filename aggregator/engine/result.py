@@ -29,6 +29,12 @@ class Result:
     # CU sold per capacity offer and interval: {"offer", "interval", "cu"}, cu > 0.
     capacity: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Pair generation (migration_pairs.py): the (workload id, site id) pairs worth starting
+    # the next rolling run from (`SolveOptions.pair_start`); None without generation. Not
+    # part of the document: it names other participants' workloads, and only saves time.
+    pair_start_next: frozenset[tuple[str, str]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def to_dict(self) -> dict[str, Any]:
         out = {

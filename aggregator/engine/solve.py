@@ -96,6 +96,10 @@ class SolveOptions:
     # Left-out pairs within this of paying at the solver's duals (JPY per CU) go into the
     # model before the price rule (`migration_pairs.NEAR_JPY`); the time only changes.
     pair_margin_jpy: float = migration_pairs.NEAR_JPY
+    # The pairs to solve the first exact LP over — the previous rolling run's
+    # `Result.pair_start_next`, (workload id, site id) — instead of the pairs two cheap LPs
+    # flag; unknown names are ignored. The time only changes, never the result.
+    pair_start: frozenset[tuple[str, str]] | None = None
 
 
 def as_snapshot(source: Snapshot | str | bytes | Path | Mapping[str, Any]) -> Snapshot:
@@ -185,14 +189,18 @@ def _finish(
     )
     stats["face_s"] = round(time.perf_counter() - t0, 4)
     y, price_source = _select_prices(face, priced, allocation, clock, stats, snap.run_id)
+    worth_at_prices = None
     if generation is not None and allocation == "optimal" and price_source == "price_rule":
-        more = generation.violated(tri, y)
+        gain = migration_pairs.surplus(generation.pairs, generation.pricing, tri, y)
+        more = ~generation.included & (gain >= -migration_pairs.STRICT_JPY)
         if more.any():
             return _RedoWith(more, values)
+        worth_at_prices = generation.pairs.named(snap, gain >= -migration_pairs.CARRY_JPY)
     prices = pricing.from_duals(snap, idx, model, y)
     bound = pricing.dual_bound(priced_model, y)
     stats["dual_bound_gap"] = abs(bound - priced.objective) / max(1.0, abs(priced.objective))
     result = _assemble(snap, idx, tri, model, values, prices, status, stats, opts, clock)
+    result.pair_start_next = worth_at_prices
     if (allocation, price_source) != ("optimal", "price_rule"):
         result.extra["fallback"] = describe(
             allocation, price_source, opts.time_budget_s, time.perf_counter() - started
@@ -237,13 +245,17 @@ def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock,
         return backend.session(model, chosen, clock.left(exact=True))
 
     t0 = time.perf_counter()
+    first = None if opts.pair_start is None else pairs.of_names(snap, opts.pair_start)
     generation = migration_pairs.generate(
-        snap, idx, tri, aggregate=opts.aggregate, session=session, pairs=pairs
+        snap, idx, tri, aggregate=opts.aggregate, session=session, pairs=pairs, first=first
     )
     solve_s = time.perf_counter() - t0
-    if generation.solution.status == "optimal" and opts.pair_margin_jpy > 0:
-        near = generation.near(tri, generation.solution.row_dual, opts.pair_margin_jpy)
-        if near.any():
+    carry_next = None
+    if generation.solution.status == "optimal":
+        gain = migration_pairs.surplus(pairs, generation.pricing, tri, generation.solution.row_dual)
+        carry_next = pairs.named(snap, gain >= -migration_pairs.CARRY_JPY)
+        near = ~generation.included & (gain >= -opts.pair_margin_jpy)
+        if opts.pair_margin_jpy > 0 and near.any():
             generation, _ = migration_pairs.extended(
                 generation, snap, idx, tri, aggregate=opts.aggregate, add=near, values=None,
                 kind="near paying, for the prices",
@@ -266,6 +278,10 @@ def _solve_with_pairs(snap, idx, tri, pairs, backend, opts: SolveOptions, clock,
             started, generation, polished,
         )  # fmt: skip
         if not isinstance(out, _RedoWith):
+            # Worth their cost at the solver's duals or at the published prices: the next
+            # run's rule needs the latter in its LP, or it selects twice.
+            if carry_next is not None:
+                out.pair_start_next = carry_next | (out.pair_start_next or frozenset())
             return out
         at_solver = migration_pairs.surplus(pairs, generation.pricing, tri, priced.row_dual)
         logger.info(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -38,6 +39,33 @@ def clearing_budget_s(interval_start: datetime, now: datetime) -> float:
     (docs/engine.md). A trigger that comes late still gets CLEARING_MIN_BUDGET_S."""
     finish_by = interval_start - timedelta(seconds=settings.CLEARING_FINISH_BEFORE_S)
     return max((finish_by - now).total_seconds(), float(settings.CLEARING_MIN_BUDGET_S))
+
+
+# The pairs that the last clearing found worth their migration cost start the next one's
+# pair generation (SolveOptions.pair_start): 30 minutes later most still are, and bench L
+# clears in about half the time from them (docs/engine.md). Only the time depends on it, so
+# a lost or stale entry costs time, never a different result. It lives in the cache, not
+# on the run's stored documents, because it names participants' workloads.
+PAIR_START_KEY = "clearing:pair-start"
+PAIR_START_TTL_S = 6 * 3600
+
+
+def pair_start_load() -> frozenset[tuple[str, str]] | None:
+    try:
+        names = cache.get(PAIR_START_KEY)
+    except Exception:  # a hint: an unreachable cache must not stop the clearing
+        logger.warning("pairs to start from not read; clearing without", exc_info=True)
+        return None
+    return None if names is None else frozenset((w, s) for w, s in names)
+
+
+def pair_start_store(names: frozenset[tuple[str, str]] | None) -> None:
+    if names is None:
+        return
+    try:
+        cache.set(PAIR_START_KEY, sorted(names), timeout=PAIR_START_TTL_S)
+    except Exception:
+        logger.warning("pairs to start from not kept for the next run", exc_info=True)
 
 
 def lease() -> timedelta:
@@ -159,7 +187,13 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
         started = time.perf_counter()
         budget_s = max(clearing_budget_s(interval_start, now) - timings["snapshot_s"], 0.0)
         with ClaimHeartbeat(run.pk, token, every_s=lease().total_seconds() / 3):
-            result = solve(canonical, SolveOptions(time_budget_s=budget_s))
+            options = SolveOptions(
+                time_budget_s=budget_s,
+                pair_generation_from=settings.CLEARING_PAIR_GENERATION_FROM,
+                pair_start=pair_start_load(),
+            )
+            result = solve(canonical, options)
+        pair_start_store(result.pair_start_next)
         timings["solve_s"] = round(time.perf_counter() - started, 4)
         started = time.perf_counter()
         run, order_ids = clearing_persist(

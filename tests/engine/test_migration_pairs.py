@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aggregator.engine import SolveOptions, backends, parse_snapshot, solve
 from aggregator.engine.face import BASIC
@@ -52,6 +53,20 @@ def _same(doc) -> None:
 @given(snapshots(allow_gang=False, movers=True))
 def test_generated_and_whole_clearings_publish_the_same_bytes(doc):
     _same(doc)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_pairs_to_start_from_publish_the_same_bytes(data):
+    """`pair_start` (the previous rolling run's pairs) changes the time only: whatever pairs
+    it names — none, some, all, unknown ones — the result is the whole LP's."""
+    doc = data.draw(snapshots(allow_gang=False, movers=True))
+    names = [(w["id"], x["id"]) for w in doc["workloads"] for x in doc["sites"]]
+    start = data.draw(st.sets(st.sampled_from([*names, ("nobody", "nowhere")])))
+    whole = solve(doc, WHOLE)
+    started = solve(doc, SolveOptions(pair_generation=True, pair_start=frozenset(start)))
+    assert started.status == whole.status
+    assert started.deterministic_bytes() == whole.deterministic_bytes()
 
 
 def _movers_doc(move_cost: float) -> dict:
@@ -166,11 +181,8 @@ def test_leavable_pairs_skip_pinned_pairs_and_home_sites():
     assert (pairs.of_triple >= 0).sum() == 4  # its four intervals
 
 
-@pytest.mark.parametrize("seed", [0, 5])
-def test_a_national_market_clears_the_same_when_prices_add_pairs(seed):
-    """Real JEPX prices, 40 sites, 400 workloads: the rule's prices on the restricted face
-    make a few left-out pairs pay (measured: seeds 0 and 5), and adding them without
-    re-solving gives the whole LP's prices."""
+def _national(seed: int):
+    """Real JEPX prices, 40 sites, 400 workloads."""
     from bench._engine_scenarios import ACCELERATORS, load_prices, national
 
     prices = load_prices()
@@ -179,14 +191,40 @@ def test_a_national_market_clears_the_same_when_prices_add_pairs(seed):
         prices[day], seed=seed, sites=40, workloads=400, accelerators=ACCELERATORS["S"],
         run_id=f"pairs-{seed}",
     )  # fmt: skip
-    snap = parse_snapshot(doc)
+    return parse_snapshot(doc)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_national_market_clears_the_same_when_prices_add_pairs(seed):
+    """The rule's prices on the restricted face make a few left-out pairs pay (measured:
+    seeds 0 and 5, with no pair put in beforehand for being near), and adding them without
+    re-solving gives the whole LP's prices."""
+    snap = _national(seed)
     whole = solve(snap, SolveOptions(pair_generation=False, baselines=False))
-    generated = solve(snap, SolveOptions(pair_generation=True, baselines=False))
+    generated = solve(
+        snap, SolveOptions(pair_generation=True, pair_margin_jpy=0.0, baselines=False)
+    )
     rounds = [r["kind"] for r in generated.stats["migration_pairs"]["rounds"]]
     assert "added for the prices" in rounds
+    assert "near paying, for the prices" not in rounds
     assert generated.deterministic_bytes() == whole.deterministic_bytes()
     left_out = generated.stats["migration_pairs"]
     assert left_out["included"] < left_out["pairs"] / 2
+
+
+def test_pairs_near_paying_go_in_before_the_rule_and_the_result_is_the_same():
+    """With a margin, the pairs within it of paying at the solver's duals go into the model
+    unsolved before the price rule: here enough of them that the rule's prices add none,
+    and the bytes are the whole LP's."""
+    snap = _national(0)
+    whole = solve(snap, SolveOptions(pair_generation=False, baselines=False))
+    generated = solve(
+        snap, SolveOptions(pair_generation=True, pair_margin_jpy=50.0, baselines=False)
+    )
+    rounds = [r["kind"] for r in generated.stats["migration_pairs"]["rounds"]]
+    assert "near paying, for the prices" in rounds
+    assert "added for the prices" not in rounds
+    assert generated.deterministic_bytes() == whole.deterministic_bytes()
 
 
 def test_pairs_added_without_a_re_solve_keep_a_certified_dual():
@@ -221,3 +259,21 @@ def test_gang_and_no_migration_workloads_keep_their_pairs_and_markets_with_them_
     result = solve(doc, PAIRS)
     assert "migration_pairs" not in result.stats  # a MIP: the whole model
     assert result.deterministic_bytes() == solve(doc, WHOLE).deterministic_bytes()
+
+
+def test_a_rolling_run_starts_from_the_pairs_the_previous_one_found_worth_their_cost():
+    """The pairs worth their cost at one run's end start the next run's first exact LP (no
+    flagging LPs), with the same result; they are not in the published document, which
+    would name other participants' workloads."""
+    snap = _national(0)
+    first = solve(snap, SolveOptions(pair_generation=True, baselines=False))
+    carried = first.pair_start_next
+    assert carried and all(isinstance(w, str) and isinstance(s, str) for w, s in carried)
+    assert b"pair_start" not in first.to_json_bytes()
+    again = solve(snap, SolveOptions(pair_generation=True, baselines=False, pair_start=carried))
+    rounds = again.stats["migration_pairs"]["rounds"]
+    assert rounds[0] == {"kind": "given", "pairs": len(carried)}
+    assert "without pairs" not in [r["kind"] for r in rounds]
+    assert again.deterministic_bytes() == first.deterministic_bytes()
+    whole = solve(snap, SolveOptions(pair_generation=False, baselines=False))
+    assert whole.pair_start_next is None  # nothing to carry without generation
