@@ -66,10 +66,12 @@ class SolveOptions:
     # either. Rows are the simplex's basis: the migration-free national market (310 k
     # columns, 34 k rows) solves in 10-13 s by the dual simplex against 31 s by the
     # interior point, bench L (777 k × 344 k) in 297 s by the interior point, 658 s by
-    # the simplex.
+    # the simplex. Pair generation's exact LPs at L put the switch between 104 k rows
+    # (297 k columns: simplex 45.1 s, interior point 55.2 s) and 164 k (417 k: interior
+    # point 122–136 s, simplex 252.6 s).
     lp_options: dict[str, Any] | None = None
     ipm_from_columns: int = 20_000
-    ipm_from_rows: int = 100_000
+    ipm_from_rows: int = 120_000
     mip_time_limit_s: float = 30.0
     mip_rel_gap: float = 1e-4
     mip_exact_limit: int = 20_000  # integer columns above which only the heuristic runs
