@@ -63,9 +63,10 @@ DEFAULT_FROM_ROWS = 50_000
 # and a pair its prices make pay costs a second selection (bench L: 4 pairs, 2.0–2.63 JPY/CU
 # short at the solver's duals; a second pass of 16.7 s). 3 JPY puts 650 pairs in there.
 NEAR_JPY = 3.0
-# Pairs within this of paying at the end (JPY per CU) are the ones worth starting the next
-# rolling run from (`Result.pair_start_next`): bench L's previous slot gives 1,163 (1,043
-# within 1e-6), and the LP over them is near the optimum (docs/engine.md).
+# Pairs within this of paying at the end (JPY per CU), at the solver's duals or at the
+# published prices, are the ones worth starting the next rolling run from
+# (`Result.pair_start_next`): bench L's previous slot gives 1,217 (1,043 within 1e-6 at the
+# solver's duals), and the LP over them is near the next optimum (docs/engine.md).
 CARRY_JPY = 0.5
 _ROUNDS = 50
 

@@ -193,8 +193,8 @@ def run_clear_interval(*, interval_start: datetime, now: datetime | None = None)
                 pair_start=pair_start_load(),
             )
             result = solve(canonical, options)
-        pair_start_store(result.pair_start_next)
         timings["solve_s"] = round(time.perf_counter() - started, 4)
+        pair_start_store(result.pair_start_next)
         started = time.perf_counter()
         run, order_ids = clearing_persist(
             run=run,
