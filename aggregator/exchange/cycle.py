@@ -53,8 +53,8 @@ PAIR_START_TTL_S = 6 * 3600
 def pair_start_load() -> frozenset[tuple[str, str]] | None:
     try:
         names = cache.get(PAIR_START_KEY)
-    except Exception:  # a hint: an unreachable cache must not stop the clearing
-        logger.warning("pairs to start from not read; clearing without", exc_info=True)
+    except Exception as exc:  # a hint: an unreachable cache must not stop the clearing
+        logger.warning("pairs to start from not read (%s); clearing without", exc)
         return None
     return None if names is None else frozenset((w, s) for w, s in names)
 
@@ -64,8 +64,8 @@ def pair_start_store(names: frozenset[tuple[str, str]] | None) -> None:
         return
     try:
         cache.set(PAIR_START_KEY, sorted(names), timeout=PAIR_START_TTL_S)
-    except Exception:
-        logger.warning("pairs to start from not kept for the next run", exc_info=True)
+    except Exception as exc:
+        logger.warning("pairs to start from not kept for the next run (%s)", exc)
 
 
 def lease() -> timedelta:

@@ -71,3 +71,22 @@ def test_a_missing_hint_only_means_the_run_flags_its_own_pairs(market, settings)
     run = run_clear_interval(interval_start=market.k(1), now=gate(market.k(1))).run
     assert run.status == "completed"
     assert run.solver_stats["migration_pairs"]["rounds"][0]["kind"] == "without pairs"
+
+
+def test_an_unreachable_cache_only_costs_the_hint(market, settings, caplog):
+    """The hint is kept in the cache; with the cache down (nothing listens on port 1) the
+    run clears all the same, from its own pairs, and says why in the log."""
+    settings.CLEARING_PAIR_GENERATION_FROM = 0
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    _mover(market)
+    run = run_clear_interval(interval_start=market.k(0), now=gate(market.k(0))).run
+    assert run.status == "completed"
+    assert run.solver_stats["migration_pairs"]["rounds"][0]["kind"] == "without pairs"
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("pairs to start from not read" in m for m in logged)
+    assert any("pairs to start from not kept" in m for m in logged)
