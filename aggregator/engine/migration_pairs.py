@@ -62,6 +62,7 @@ DEFAULT_FROM_ROWS = 50_000
 # before the price rule, unsolved (`extended`): the rule moves the duals within the face,
 # and a pair its prices make pay costs a second selection (bench L: 4 pairs, 2.0–2.63 JPY/CU
 # short at the solver's duals; a second pass of 16.7 s). 3 JPY puts 650 pairs in there.
+# Cold starts only: a given start already holds them (`SolveOptions.pair_margin_jpy`).
 NEAR_JPY = 3.0
 # Pairs within this of paying at the end (JPY per CU), at the solver's duals or at the
 # published prices, are the ones worth starting the next rolling run from
