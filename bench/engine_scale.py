@@ -244,27 +244,35 @@ def report(rows: list[dict]) -> str:
         lines += ["", "Pair generation (migration_pairs.py; seconds per step):", *generated]
     lp, whole = by.get("L:lp", {}), by.get("L:lp-whole", {})
     if lp.get("sha256") and whole.get("sha256"):
-        same = "the same bytes" if lp["sha256"] == whole["sha256"] else "**different bytes**"
         lines += [
             "",
-            f"L:lp and L:lp-whole (the whole LP, no pair generation) publish {same} "
-            f"(sha256 {lp['sha256'][:16]}… / {whole['sha256'][:16]}…); "
-            f"{_fmt(whole.get('wall_s'))} s / {_fmt(lp.get('wall_s'))} s = "
-            f"{_fmt(whole['wall_s'] / lp['wall_s'], '.2f')}×.",
+            f"L:lp and L:lp-whole (the whole LP, no pair generation) publish "
+            f"{_same_bytes(lp, whole)} (sha256 {lp['sha256'][:16]}… / {whole['sha256'][:16]}…); "
+            f"{_ratio(whole, lp)}.",
         ]
     rolling = by.get("L:lp-rolling", {})
     if rolling.get("sha256") and lp.get("sha256"):
-        same = "the same bytes" if rolling["sha256"] == lp["sha256"] else "**different bytes**"
         lines += [
             "",
             f"L:lp-rolling starts from the {rolling.get('pair_start')} pairs that the run 30 "
             f"minutes before found worth their cost (that run: "
-            f"{_fmt(rolling.get('previous_wall_s'))} s, not counted) and publishes {same} as "
-            f"L:lp: {_fmt(lp.get('wall_s'))} s / {_fmt(rolling.get('wall_s'))} s = "
-            f"{_fmt(lp['wall_s'] / rolling['wall_s'], '.2f')}×.",
+            f"{_fmt(rolling.get('previous_wall_s'))} s, not counted) and publishes "
+            f"{_same_bytes(rolling, lp)} as L:lp: {_ratio(lp, rolling)}.",
         ]
     lines += ["", *_against_targets(by)]
     return "\n".join(lines) + "\n"
+
+
+def _same_bytes(a: dict, b: dict) -> str:
+    return "the same bytes" if a["sha256"] == b["sha256"] else "**different bytes**"
+
+
+def _ratio(slow: dict, fast: dict) -> str:
+    """ "slow s / fast s = ratio×" of two cases' wall times."""
+    return (
+        f"{_fmt(slow.get('wall_s'))} s / {_fmt(fast.get('wall_s'))} s = "
+        f"{_fmt(slow['wall_s'] / fast['wall_s'], '.2f')}×"
+    )
 
 
 def _against_targets(by: dict[str, dict]) -> list[str]:

@@ -194,20 +194,26 @@ def _national(seed: int):
     return parse_snapshot(doc)
 
 
+def _national_generated(seed: int, margin_jpy: float):
+    """(a national market's result with pair generation at this margin, its rounds' kinds);
+    asserts the bytes are the whole LP's."""
+    snap = _national(seed)
+    whole = solve(snap, SolveOptions(pair_generation=False, baselines=False))
+    generated = solve(
+        snap, SolveOptions(pair_generation=True, pair_margin_jpy=margin_jpy, baselines=False)
+    )
+    assert generated.deterministic_bytes() == whole.deterministic_bytes()
+    return generated, [r["kind"] for r in generated.stats["migration_pairs"]["rounds"]]
+
+
 @pytest.mark.parametrize("seed", [0, 5])
 def test_a_national_market_clears_the_same_when_prices_add_pairs(seed):
     """The rule's prices on the restricted face make a few left-out pairs pay (measured:
     seeds 0 and 5, with no pair put in beforehand for being near), and adding them without
     re-solving gives the whole LP's prices."""
-    snap = _national(seed)
-    whole = solve(snap, SolveOptions(pair_generation=False, baselines=False))
-    generated = solve(
-        snap, SolveOptions(pair_generation=True, pair_margin_jpy=0.0, baselines=False)
-    )
-    rounds = [r["kind"] for r in generated.stats["migration_pairs"]["rounds"]]
+    generated, rounds = _national_generated(seed, margin_jpy=0.0)
     assert "added for the prices" in rounds
     assert "near paying, for the prices" not in rounds
-    assert generated.deterministic_bytes() == whole.deterministic_bytes()
     left_out = generated.stats["migration_pairs"]
     assert left_out["included"] < left_out["pairs"] / 2
 
@@ -216,15 +222,9 @@ def test_pairs_near_paying_go_in_before_the_rule_and_the_result_is_the_same():
     """With a margin, the pairs within it of paying at the solver's duals go into the model
     unsolved before the price rule: here enough of them that the rule's prices add none,
     and the bytes are the whole LP's."""
-    snap = _national(0)
-    whole = solve(snap, SolveOptions(pair_generation=False, baselines=False))
-    generated = solve(
-        snap, SolveOptions(pair_generation=True, pair_margin_jpy=50.0, baselines=False)
-    )
-    rounds = [r["kind"] for r in generated.stats["migration_pairs"]["rounds"]]
+    _, rounds = _national_generated(0, margin_jpy=50.0)
     assert "near paying, for the prices" in rounds
     assert "added for the prices" not in rounds
-    assert generated.deterministic_bytes() == whole.deterministic_bytes()
 
 
 def test_pairs_added_without_a_re_solve_keep_a_certified_dual():
